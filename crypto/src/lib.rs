@@ -1,0 +1,44 @@
+//! Coffer's end-to-end encryption core.
+//!
+//! Everything that makes "the server never sees plaintext, file names, passwords or keys" true
+//! lives here: password → keys (Argon2id + HKDF), the account key hierarchy, the identity key
+//! pair, HPKE (RFC 9180) wrapping of file keys, the STREAM file format over AES-256-GCM with key
+//! commitment, encrypted metadata and share-link secrets. The byte-level format is specified in
+//! `docs/CRYPTO.md`.
+//!
+//! The crate is pure: no I/O, and randomness always comes in as a parameter
+//! (`&mut impl CryptoRngCore`), so the same source builds natively and for `wasm32` and tests are
+//! deterministic. Secret types zeroize on drop and implement neither `Debug`, `Clone` nor
+//! `Serialize`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod account;
+mod error;
+mod file_key;
+mod identity;
+mod link;
+mod metadata;
+mod password;
+mod primitives;
+mod recovery;
+mod stream;
+mod wrap;
+
+pub use rand_core::CryptoRngCore;
+
+pub use account::AccountKey;
+pub use error::Error;
+pub use file_key::{FileId, FileKey};
+pub use identity::{IdentityKeyPair, PublicKey};
+pub use link::{link_token_digest, verify_link_token, LinkKeys, LinkPassword, LinkSecret};
+pub use metadata::{open_metadata, seal_metadata, FileMetadata, MAX_MIME_LEN, MAX_NAME_LEN};
+pub use password::{
+    derive_password_keys, AuthKey, KdfParams, PasswordKek, PasswordKeys, KDF_SALT_LEN,
+};
+pub use recovery::RecoveryKey;
+pub use stream::{
+    ciphertext_len, parse_header_len, plaintext_len, ChunkSchedule, StreamDecryptor,
+    StreamEncryptor, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
+};
+pub use wrap::{unwrap_file_key, wrap_file_key};

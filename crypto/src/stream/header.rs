@@ -1,0 +1,94 @@
+//! The stream header: what a file's ciphertext starts with, and what every chunk authenticates.
+//!
+//! ```text
+//! offset  len  field
+//!      0    6  magic "COFFER"
+//!      6    1  version (0x01)
+//!      7    4  chunk size, u32 big-endian, 4096..=16777216
+//!     11   32  salt (random per file)
+//!     43   16  file id
+//!     59   32  key commitment
+//!     91       (end)
+//! ```
+
+use crate::file_key::FileId;
+use crate::primitives::KEY_LEN;
+use crate::Error;
+
+pub(crate) const MAGIC: &[u8; 6] = b"COFFER";
+pub(crate) const VERSION: u8 = 0x01;
+pub(crate) const SALT_LEN: usize = 32;
+/// Length of a version-1 header.
+pub(crate) const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + SALT_LEN + 16 + KEY_LEN;
+/// Smallest chunk size a header may declare.
+pub const MIN_CHUNK_SIZE: u32 = 4 * 1024;
+/// Largest chunk size a header may declare.
+pub const MAX_CHUNK_SIZE: u32 = 16 * 1024 * 1024;
+/// Bytes needed to learn the header length: magic and version.
+const PREFIX_LEN: usize = MAGIC.len() + 1;
+
+/// The decoded fields of a header.
+pub(crate) struct Header {
+    pub(crate) chunk_size: u32,
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) file_id: FileId,
+    pub(crate) commitment: [u8; KEY_LEN],
+}
+
+pub(crate) fn check_chunk_size(chunk_size: u32) -> Result<(), Error> {
+    if (MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
+        Ok(())
+    } else {
+        Err(Error::ChunkSizeOutOfRange)
+    }
+}
+
+impl Header {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(&self.chunk_size.to_be_bytes());
+        out.extend_from_slice(&self.salt);
+        out.extend_from_slice(self.file_id.as_bytes());
+        out.extend_from_slice(&self.commitment);
+        out
+    }
+
+    /// Parses exactly one header (`bytes` must be the whole header, no more).
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        if parse_header_len(bytes)? != bytes.len() {
+            return Err(if bytes.len() < HEADER_LEN {
+                Error::Truncated
+            } else {
+                Error::Malformed
+            });
+        }
+        let (chunk_size, rest) = bytes[PREFIX_LEN..].split_at(4);
+        let chunk_size = u32::from_be_bytes(chunk_size.try_into().expect("4 bytes"));
+        check_chunk_size(chunk_size)?;
+        let (salt, rest) = rest.split_at(SALT_LEN);
+        let (file_id, commitment) = rest.split_at(16);
+        Ok(Self {
+            chunk_size,
+            salt: salt.try_into().expect("32 bytes"),
+            file_id: FileId::from_bytes(file_id.try_into().expect("16 bytes")),
+            commitment: commitment.try_into().expect("32 bytes"),
+        })
+    }
+}
+
+/// How long the header is, judged from the first bytes of a ciphertext (at least 7: magic and
+/// version). Lets a caller that reads in pieces know how much to read before
+/// [`ChunkSchedule::for_decryption`](crate::ChunkSchedule::for_decryption).
+pub fn parse_header_len(first_bytes: &[u8]) -> Result<usize, Error> {
+    let magic_len = first_bytes.len().min(MAGIC.len());
+    if first_bytes[..magic_len] != MAGIC[..magic_len] {
+        return Err(Error::Malformed);
+    }
+    match first_bytes.get(MAGIC.len()) {
+        None => Err(Error::Truncated),
+        Some(&VERSION) => Ok(HEADER_LEN),
+        Some(_) => Err(Error::UnsupportedVersion),
+    }
+}
