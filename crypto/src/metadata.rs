@@ -101,7 +101,10 @@ fn decode(bytes: &[u8]) -> Result<FileMetadata, Error> {
     let modified_ms = i64::from_be_bytes(reader.array()?);
     // Exactly one encoding per value: the padding is minimal and all zero.
     let padding = reader.0;
-    if padding.len() >= PAD_TO || padding.iter().any(|&b| b != 0) || bytes.len() % PAD_TO != 0 {
+    if padding.len() >= PAD_TO
+        || padding.iter().any(|&b| b != 0)
+        || !bytes.len().is_multiple_of(PAD_TO)
+    {
         return Err(Error::Malformed);
     }
     Ok(FileMetadata {
@@ -131,5 +134,59 @@ impl Reader<'_> {
     fn utf8(&mut self, n: usize) -> Result<String, Error> {
         let bytes = self.take(n)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| Error::Malformed)
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    //! The decoder sits behind authentication, so it is tested here, where it can be reached
+    //! directly with arbitrary bytes.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1500)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn encode_then_decode_is_identity(
+            name in "\\PC{0,200}",
+            mime in "[a-z/+.-]{0,100}",
+            size in any::<u64>(),
+            modified_ms in any::<i64>(),
+        ) {
+            let meta = FileMetadata { name, mime, size, modified_ms };
+            let encoded = encode(&meta).unwrap();
+            prop_assert_eq!(encoded.len() % PAD_TO, 0);
+            prop_assert!(decode(&encoded).unwrap() == meta);
+        }
+    }
+
+    #[test]
+    fn decode_rejects_non_zero_or_excess_padding_and_bad_utf8() {
+        let meta = FileMetadata {
+            name: "a".into(),
+            mime: "b".into(),
+            size: 1,
+            modified_ms: 2,
+        };
+        let good = encode(&meta).unwrap();
+        let mut nonzero = good.clone();
+        *nonzero.last_mut().unwrap() = 1;
+        let mut excess = good.to_vec();
+        excess.extend([0u8; 64]);
+        let mut bad_utf8 = good.clone();
+        bad_utf8[2] = 0xff;
+        for bad in [
+            &nonzero[..],
+            &excess[..],
+            &bad_utf8[..],
+            &good[..63],
+            &[][..],
+        ] {
+            assert_eq!(decode(bad).err(), Some(Error::Malformed));
+        }
     }
 }

@@ -13,7 +13,8 @@ enum State {
     Header(FileKey),
     Body {
         schedule: ChunkSchedule,
-        engine: AesGcmEngine,
+        /// Boxed: the expanded AES key schedule is large and this enum moves.
+        engine: Box<AesGcmEngine>,
     },
     /// A previous call failed; every later call repeats the error.
     Failed(Error),
@@ -112,7 +113,7 @@ impl StreamDecryptor {
                 &self.expected_file_id,
                 &self.buffer[..header_len],
             )?;
-            let engine = AesGcmEngine::new(schedule.payload_key_bytes());
+            let engine = Box::new(AesGcmEngine::new(schedule.payload_key_bytes()));
             self.buffer.drain(..header_len);
             self.state = State::Body { schedule, engine };
         }
