@@ -373,18 +373,9 @@ pub fn check_committed_outputs_open(v: &Vectors) {
         );
     }
     for l in &v.link {
-        let keys = LinkKeys::derive(
-            &LinkSecret::from_fragment(&l.fragment).unwrap(),
-            l.password
-                .as_ref()
-                .map(|p| LinkPassword {
-                    password: &p.password,
-                    salt: array(&p.salt),
-                    params: p.params.into(),
-                })
-                .as_ref(),
-        )
-        .unwrap();
+        let parsed = LinkSecret::from_fragment(&l.fragment).unwrap();
+        assert_eq!(parsed.to_fragment().as_str(), l.fragment);
+        let keys = link_keys(l);
         assert!(verify_link_token(
             &keys.auth_token(),
             &array(&l.token_digest)
