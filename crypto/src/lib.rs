@@ -9,7 +9,41 @@
 //! The crate is pure: no I/O, and randomness always comes in as a parameter
 //! (`&mut impl CryptoRngCore`), so the same source builds natively and for `wasm32` and tests are
 //! deterministic. Secret types zeroize on drop and implement neither `Debug`, `Clone` nor
-//! `Serialize`.
+//! `Serialize`. These doc tests keep it that way (each must fail to compile):
+//!
+//! ```compile_fail
+//! fn copy(k: &coffer_crypto::FileKey) -> coffer_crypto::FileKey { k.clone() }
+//! ```
+//! ```compile_fail
+//! fn show(k: &coffer_crypto::FileKey) -> String { format!("{k:?}") }
+//! ```
+//! ```compile_fail
+//! fn copy(k: &coffer_crypto::AccountKey) -> coffer_crypto::AccountKey { k.clone() }
+//! ```
+//! ```compile_fail
+//! fn show(k: &coffer_crypto::IdentityKeyPair) -> String { format!("{k:?}") }
+//! ```
+//! ```compile_fail
+//! fn show(k: &coffer_crypto::RecoveryKey) -> String { format!("{k:?}") }
+//! ```
+//! ```compile_fail
+//! fn show(k: &coffer_crypto::LinkSecret) -> String { format!("{k:?}") }
+//! ```
+//! ```compile_fail
+//! fn show(m: &coffer_crypto::FileMetadata) -> String { format!("{m:?}") }
+//! ```
+//! ```compile_fail
+//! fn json(k: &coffer_crypto::FileKey) -> String { serde_json::to_string(k).unwrap() }
+//! ```
+//!
+//! while the public, non-secret types stay printable and comparable:
+//!
+//! ```
+//! let id = coffer_crypto::FileId::from_bytes([1; 16]);
+//! assert_eq!(format!("{id:?}"), format!("{:?}", id.clone()));
+//! let json = serde_json::to_string(&coffer_crypto::KdfParams::DEFAULT).unwrap();
+//! assert!(json.contains("memory_kib"));
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
