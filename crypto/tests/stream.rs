@@ -5,7 +5,7 @@
 mod common;
 
 use coffer_crypto::{
-    ciphertext_len, parse_header_len, plaintext_len, ChunkSchedule, Error, FileKey,
+    chunk_count, ciphertext_len, parse_header_len, plaintext_len, ChunkSchedule, Error, FileKey,
     StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE, TAG_LEN,
 };
 use common::{decrypt, decrypt_collecting, encrypt, file_id, pattern, rng};
@@ -54,7 +54,14 @@ fn round_trips_at_chunk_edges() {
         );
         assert_eq!(plaintext_len(ct.len() as u64, CHUNK), Some(len as u64));
         assert_eq!(decrypt(&k, &id, &ct).unwrap(), plaintext, "len {len}");
+        let count = chunk_count(len as u64, CHUNK).unwrap();
+        assert_eq!(chunks(&ct).len() as u64, count, "len {len}");
     }
+    assert_eq!(chunk_count(0, CHUNK), Some(1));
+    assert_eq!(chunk_count(C as u64, CHUNK), Some(1));
+    assert_eq!(chunk_count(C as u64 + 1, CHUNK), Some(2));
+    assert_eq!(chunk_count(u64::MAX, CHUNK), Some(u64::MAX / C as u64 + 1));
+    assert_eq!(chunk_count(1, 100), None);
 }
 
 #[test]

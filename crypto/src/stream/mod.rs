@@ -23,12 +23,18 @@ pub const DEFAULT_CHUNK_SIZE: u32 = 65536;
 /// The AES-GCM tag each chunk adds.
 pub const TAG_LEN: usize = crate::primitives::GCM_TAG_LEN;
 
+/// How many chunks a plaintext of `plaintext_len` bytes is cut into: `⌈plaintext_len /
+/// chunk_size⌉`, but at least 1 (the empty file is one empty final chunk). Chunk `count − 1` is
+/// the final one. `None` if the chunk size is out of range.
+pub fn chunk_count(plaintext_len: u64, chunk_size: u32) -> Option<u64> {
+    check_chunk_size(chunk_size).ok()?;
+    Some(plaintext_len.div_ceil(u64::from(chunk_size)).max(1))
+}
+
 /// Ciphertext length (header included) of a plaintext of `plaintext_len` bytes; `None` if the
 /// chunk size is out of range or the length overflows.
 pub fn ciphertext_len(plaintext_len: u64, chunk_size: u32) -> Option<u64> {
-    check_chunk_size(chunk_size).ok()?;
-    let chunks = plaintext_len.div_ceil(u64::from(chunk_size)).max(1);
-    chunks
+    chunk_count(plaintext_len, chunk_size)?
         .checked_mul(TAG_LEN as u64)?
         .checked_add(plaintext_len)?
         .checked_add(HEADER_LEN as u64)
