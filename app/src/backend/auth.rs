@@ -1,0 +1,314 @@
+//! Who is calling: session cookies for browsers, bearer tokens for API clients.
+//!
+//! Both are 256-bit random tokens; the database stores only their SHA-256, so
+//! reading the database does not let anyone act as a user.
+
+use std::time::Duration;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use http::{header, HeaderMap, HeaderValue};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use sha2::{Digest, Sha256};
+
+use super::{
+    entities::{api_tokens, sessions},
+    AppState,
+};
+use crate::{
+    error::AppError,
+    wire::{ApiTokenInfo, NewApiToken},
+};
+
+/// Cookie name when cookies are `Secure` (the `__Host-` prefix pins it to this origin).
+pub const SECURE_COOKIE: &str = "__Host-coffer_session";
+/// Cookie name when served without TLS on purpose (`COFFER_SECURE_COOKIES=false`).
+pub const PLAIN_COOKIE: &str = "coffer_session";
+/// Prefix that makes API tokens recognisable (e.g. to secret scanners).
+pub const API_TOKEN_PREFIX: &str = "cft_";
+
+/// The authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: i64,
+    pub credential: Credential,
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Session { id: i64 },
+    ApiToken { id: i64 },
+}
+
+/// Why a request is not authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credential at all.
+    Missing,
+    /// A credential that was valid once but has expired.
+    Expired,
+    /// Unknown, revoked or malformed.
+    Invalid,
+}
+
+impl AuthFailure {
+    /// Machine-readable code for JSON bodies.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "unauthenticated",
+            AuthFailure::Expired => "token_expired",
+            AuthFailure::Invalid => "invalid_token",
+        }
+    }
+
+    /// Words for a person.
+    pub fn message(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "Please log in.",
+            AuthFailure::Expired => "Your session or token has expired. Please log in again.",
+            AuthFailure::Invalid => "Your session or token is not valid. Please log in again.",
+        }
+    }
+}
+
+impl From<AuthFailure> for AppError {
+    fn from(f: AuthFailure) -> Self {
+        AppError::Unauthorized(f.message().to_string())
+    }
+}
+
+fn new_token() -> (String, String) {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl AppState {
+    /// The session cookie's name under the current settings.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.settings.secure_cookies {
+            SECURE_COOKIE
+        } else {
+            PLAIN_COOKIE
+        }
+    }
+
+    /// A `Set-Cookie` value carrying `token`, or clearing the cookie when `None`.
+    pub fn session_cookie(&self, token: Option<&str>) -> HeaderValue {
+        let secure = if self.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let value = match token {
+            Some(token) => format!(
+                "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age={}",
+                self.cookie_name(),
+                self.settings.session_absolute.as_secs()
+            ),
+            None => format!(
+                "{}=; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age=0",
+                self.cookie_name()
+            ),
+        };
+        HeaderValue::from_str(&value).expect("cookie value is plain ASCII")
+    }
+
+    /// Starts a session for `user_id` and returns its token.
+    pub async fn create_session(&self, user_id: i64) -> Result<String, AppError> {
+        let (token, hash) = new_token();
+        let now = self.now_ms();
+        sessions::ActiveModel {
+            token_hash: Set(hash),
+            user_id: Set(user_id),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            idle_expires_at: Set(now.saturating_add(ms(self.settings.session_idle))),
+            absolute_expires_at: Set(now.saturating_add(ms(self.settings.session_absolute))),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(token)
+    }
+
+    /// Ends the session with this token, if any.
+    pub async fn end_session(&self, token: &str) -> Result<(), AppError> {
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks a session token, sliding its idle expiry forward.
+    pub async fn check_session(&self, token: &str) -> Result<Caller, AuthFailure> {
+        let now = self.now_ms();
+        let row = sessions::Entity::find()
+            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+            .one(&self.db)
+            .await
+            .map_err(|e| {
+                tracing::error!(%e, "session lookup failed");
+                AuthFailure::Invalid
+            })?
+            .ok_or(AuthFailure::Invalid)?;
+        if now >= row.idle_expires_at || now >= row.absolute_expires_at {
+            let _ = sessions::Entity::delete_by_id(row.id).exec(&self.db).await;
+            return Err(AuthFailure::Expired);
+        }
+        let caller = Caller {
+            user_id: row.user_id,
+            credential: Credential::Session { id: row.id },
+        };
+        // Refresh at most once a minute to spare the database a write per request.
+        if now - row.last_seen_at > 60_000 {
+            let mut active: sessions::ActiveModel = row.into();
+            active.last_seen_at = Set(now);
+            active.idle_expires_at = Set(now.saturating_add(ms(self.settings.session_idle)));
+            if let Err(e) = active.update(&self.db).await {
+                tracing::warn!(%e, "could not refresh session");
+            }
+        }
+        Ok(caller)
+    }
+
+    /// Checks an API token.
+    pub async fn check_api_token(&self, token: &str) -> Result<Caller, AuthFailure> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Err(AuthFailure::Invalid);
+        }
+        let row = api_tokens::Entity::find()
+            .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
+            .one(&self.db)
+            .await
+            .map_err(|e| {
+                tracing::error!(%e, "token lookup failed");
+                AuthFailure::Invalid
+            })?
+            .ok_or(AuthFailure::Invalid)?;
+        if row.revoked_at.is_some() {
+            return Err(AuthFailure::Invalid);
+        }
+        if self.now_ms() >= row.expires_at {
+            return Err(AuthFailure::Expired);
+        }
+        Ok(Caller {
+            user_id: row.user_id,
+            credential: Credential::ApiToken { id: row.id },
+        })
+    }
+
+    /// Authenticates a request: a bearer token if one is given, else the session cookie.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthFailure> {
+        if let Some(auth) = headers.get(header::AUTHORIZATION) {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AuthFailure::Invalid)?;
+            return self.check_api_token(token.trim()).await;
+        }
+        let token = self.session_token(headers).ok_or(AuthFailure::Missing)?;
+        self.check_session(&token).await
+    }
+
+    /// The session token from the request's cookies, if present.
+    pub fn session_token(&self, headers: &HeaderMap) -> Option<String> {
+        let name = self.cookie_name();
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// Creates an API token for a user, valid for `lifetime`.
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        lifetime: Duration,
+    ) -> Result<NewApiToken, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "Give the token a name of 1 to 100 characters.",
+            ));
+        }
+        if lifetime.is_zero() || lifetime > self.settings.api_token_max {
+            return Err(AppError::invalid(format!(
+                "A token may live at most {} days.",
+                self.settings.api_token_max.as_secs() / 86_400
+            )));
+        }
+        let (raw, _) = new_token();
+        let token = format!("{API_TOKEN_PREFIX}{raw}");
+        let now = self.now_ms();
+        let expires_at = now.saturating_add(ms(lifetime));
+        let row = api_tokens::ActiveModel {
+            token_hash: Set(token_hash(&token)),
+            user_id: Set(user_id),
+            name: Set(name.to_string()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(NewApiToken {
+            id: row.id,
+            token,
+            expires_at_ms: expires_at,
+        })
+    }
+
+    /// The user's API tokens, newest first.
+    pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>, AppError> {
+        Ok(api_tokens::Entity::find()
+            .filter(api_tokens::Column::UserId.eq(user_id))
+            .order_by_desc(api_tokens::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| ApiTokenInfo {
+                id: t.id,
+                name: t.name,
+                created_at_ms: t.created_at,
+                expires_at_ms: t.expires_at,
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Revokes one of the user's tokens. Another user's token id looks missing.
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<(), AppError> {
+        let row = api_tokens::Entity::find_by_id(id)
+            .filter(api_tokens::Column::UserId.eq(user_id))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::invalid("There is no such token."))?;
+        let mut active: api_tokens::ActiveModel = row.into();
+        active.revoked_at = Set(Some(self.now_ms()));
+        active.update(&self.db).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! `users`: one row per account. Holds only what the server needs to let the
+//! owner in and to hand back their sealed keys; nothing here decrypts.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Normalized (NFKC, lower case); unique.
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// Argon2id PHC string of the client's auth key (never the key itself).
+    pub auth_hash: String,
+    pub kdf_salt: Vec<u8>,
+    pub kdf_memory_kib: i32,
+    pub kdf_iterations: i32,
+    pub kdf_parallelism: i32,
+    pub sealed_account_key_password: Vec<u8>,
+    pub sealed_account_key_recovery: Vec<u8>,
+    pub public_key: Vec<u8>,
+    pub sealed_private_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

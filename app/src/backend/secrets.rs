@@ -1,0 +1,71 @@
+//! Installation-wide secrets, stored in the database so every instance shares them.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sha2::Sha256;
+
+use super::entities::server_secrets;
+
+const PEPPER: &str = "kdf_salt_pepper";
+
+/// Secrets the server keeps for itself; none of them decrypts user data.
+pub struct ServerSecrets {
+    pepper: [u8; 32],
+    dummy_auth_hash: String,
+}
+
+impl ServerSecrets {
+    /// Loads the secrets, creating them on first start. Safe when several
+    /// instances start at once: whoever inserts first wins, the others re-read.
+    pub async fn load_or_create(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        let pepper = match server_secrets::Entity::find_by_id(PEPPER).one(db).await? {
+            Some(row) => row.value,
+            None => {
+                let mut value = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut value);
+                let insert = server_secrets::Entity::insert(server_secrets::ActiveModel {
+                    name: Set(PEPPER.to_string()),
+                    value: Set(value),
+                })
+                .exec(db)
+                .await;
+                if let Err(err) = insert {
+                    tracing::debug!(%err, "pepper insert lost a race; re-reading");
+                }
+                server_secrets::Entity::find_by_id(PEPPER)
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound("server pepper".into()))?
+                    .value
+            }
+        };
+        let pepper: [u8; 32] = pepper
+            .try_into()
+            .map_err(|_| DbErr::Custom("server pepper has the wrong length".into()))?;
+        let mut dummy = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut dummy);
+        let dummy_auth_hash = super::accounts::hash_auth_key(&dummy)
+            .map_err(|e| DbErr::Custom(format!("hashing dummy key: {e}")))?;
+        Ok(ServerSecrets {
+            pepper,
+            dummy_auth_hash,
+        })
+    }
+
+    /// A stable, unpredictable KDF salt for a username that has no account,
+    /// so asking for KDF parameters does not reveal which usernames exist.
+    pub fn fake_kdf_salt(&self, normalized_username: &str) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+            .expect("HMAC accepts any key length");
+        mac.update(b"coffer/v1/fake-kdf-salt\0");
+        mac.update(normalized_username.as_bytes());
+        mac.finalize().into_bytes()[..coffer_crypto::KDF_SALT_LEN].to_vec()
+    }
+
+    /// A hash to verify against when the user does not exist, so unknown users
+    /// and wrong passwords take the same time.
+    pub fn dummy_auth_hash(&self) -> &str {
+        &self.dummy_auth_hash
+    }
+}

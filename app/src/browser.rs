@@ -1,0 +1,90 @@
+//! Small browser helpers. Each compiles on the server as a no-op (event
+//! handlers are compiled there too, but only ever run in the browser).
+
+/// Waits long enough for the browser to paint, so a progress message shows
+/// before a slow synchronous step (Argon2id) blocks the thread.
+pub async fn next_paint() {
+    #[cfg(feature = "hydrate")]
+    gloo_timers::future::TimeoutFuture::new(40).await;
+}
+
+/// Offers `text` as a downloaded file named `filename`.
+pub fn download_text(filename: &str, text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let result = (|| -> Option<()> {
+            let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type("text/plain;charset=utf-8");
+            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+            let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+            let document = web_sys::window()?.document()?;
+            let a: web_sys::HtmlAnchorElement =
+                document.create_element("a").ok()?.dyn_into().ok()?;
+            a.set_href(&url);
+            a.set_download(filename);
+            a.click();
+            web_sys::Url::revoke_object_url(&url).ok()?;
+            Some(())
+        })();
+        if result.is_none() {
+            leptos::logging::warn!("could not start the download");
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (filename, text);
+}
+
+const USERNAME_KEY: &str = "coffer.username";
+
+/// The username last used to log in on this device (not a secret).
+pub fn remembered_username() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        gloo_storage::LocalStorage::get(USERNAME_KEY).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = USERNAME_KEY;
+        None
+    }
+}
+
+/// Remembers the username for the next login on this device.
+pub fn remember_username(username: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        let _ = gloo_storage::LocalStorage::set(USERNAME_KEY, username);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = username;
+}
+
+/// Password strength from 0 (trivial) to 4 (strong), with advice, judged by
+/// zxcvbn in the browser; `None` on the server.
+pub fn password_strength(password: &str, user_inputs: &[&str]) -> Option<(u8, String)> {
+    #[cfg(feature = "hydrate")]
+    {
+        let entropy = zxcvbn::zxcvbn(password, user_inputs);
+        let advice = entropy
+            .feedback()
+            .map(|f| {
+                f.warning()
+                    .map(|w| w.to_string())
+                    .into_iter()
+                    .chain(f.suggestions().iter().map(|s| s.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        Some((u8::from(entropy.score()), advice))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (password, user_inputs);
+        None
+    }
+}

@@ -1,0 +1,115 @@
+//! Pieces shared by several pages.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    api,
+    error::AppError,
+    pages::UnlockForm,
+    session::{use_session, Session},
+};
+
+/// The top bar: brand and the links that fit the session.
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="topbar">
+            <a href="/" class="brand" aria-label="Coffer home">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                " Coffer"
+            </a>
+            <nav aria-label="Main">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.account.await {
+                            Ok(Some(_)) => view! {
+                                <a href="/vault">"Vault"</a>
+                                <a href="/account">"Account"</a>
+                                <LogoutButton/>
+                            }.into_any(),
+                            _ => view! {
+                                <a href="/login">"Log in"</a>
+                                <a href="/register" class="button">"Create account"</a>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+    }
+}
+
+/// Ends the session on the server, forgets the keys, and goes to the login page.
+#[component]
+pub fn LogoutButton() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let busy = RwSignal::new(false);
+    let on_click = move |_| {
+        let navigate = navigate.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = api::logout().await;
+            session.forget();
+            busy.set(false);
+            if let Err(e) = result {
+                leptos::logging::warn!("logout: {e}");
+            }
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <button type="button" class="link-button" on:click=on_click disabled=move || busy.get()>
+            "Log out"
+        </button>
+    }
+}
+
+/// An error message in place, announced to screen readers.
+#[component]
+pub fn ErrorMessage(error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="error" role="alert" aria-live="assertive" hidden=move || error.get().is_none()>
+            {move || error.get().unwrap_or_default()}
+        </p>
+    }
+}
+
+/// Shows `children` only to a logged-in user whose keys are unlocked; offers
+/// the unlock form or a login link otherwise.
+#[component]
+pub fn RequireUnlocked(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let unlocked = session.unlocked.get();
+                Suspend::new(async move {
+                    match session.account.await {
+                        Ok(Some(_)) if unlocked => children.read_value()().into_any(),
+                        Ok(Some(bundle)) => view! { <UnlockForm bundle/> }.into_any(),
+                        Ok(None) => view! {
+                            <section class="card narrow">
+                                <h1>"Please log in"</h1>
+                                <p>"You need to log in to see this page."</p>
+                                <p><a class="button" href="/login">"Log in"</a></p>
+                            </section>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Turns a server-function error into words, and forgets a dead session.
+pub fn explain(session: Session, err: AppError) -> String {
+    if matches!(err, AppError::Unauthorized(_)) {
+        session.forget();
+    }
+    err.to_string()
+}

@@ -1,0 +1,91 @@
+//! Coffer's Leptos app: the pages, their components, and the server
+//! functions beside them. Server-only code lives in `backend` behind `ssr`.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod browser;
+mod components;
+pub mod error;
+pub mod keyring;
+mod pages;
+pub mod session;
+pub mod validation;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{components::Header, pages::*, session::Session};
+
+/// The Content-Security-Policy for app pages: scripts and styles only from
+/// this origin or carrying this response's nonce; Wasm may compile; nothing
+/// may frame Coffer.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data: blob:; connect-src 'self'; \
+         worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The HTML document around the app (server side).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <meta name="description" content="Coffer: an end-to-end-encrypted file vault."/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The app: header, and one route per page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(Session::new());
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/coffer.css"/>
+        <Title text="Coffer"/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=Landing/>
+                    <Route path=path!("register") view=RegisterPage/>
+                    <Route path=path!("login") view=LoginPage/>
+                    <Route path=path!("vault") view=VaultPage/>
+                    <Route path=path!("account") view=AccountPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

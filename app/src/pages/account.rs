@@ -1,0 +1,133 @@
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_meta::Title;
+
+use crate::{
+    api,
+    components::{explain, ErrorMessage, LogoutButton, RequireUnlocked},
+    session::use_session,
+    wire::NewApiToken,
+};
+
+/// The account: identity fingerprint, API tokens, logout.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <Title text="Account · Coffer"/>
+        <RequireUnlocked>
+            <AccountDetails/>
+        </RequireUnlocked>
+    }
+}
+
+#[component]
+fn AccountDetails() -> impl IntoView {
+    let session = use_session();
+    let keys = session.keys();
+    let username = keys
+        .as_ref()
+        .map(|k| k.username.clone())
+        .unwrap_or_default();
+    let fingerprint = keys
+        .as_ref()
+        .map(|k| k.public_key().fingerprint())
+        .unwrap_or_default();
+    view! {
+        <section class="card">
+            <h1>"Your account"</h1>
+            <dl class="facts">
+                <dt>"Username"</dt>
+                <dd data-testid="account-username">{username}</dd>
+                <dt>"Safety number"</dt>
+                <dd class="fingerprint" data-testid="fingerprint">{fingerprint}</dd>
+            </dl>
+            <p class="muted">"People you share with can compare this number with what their Coffer \
+                shows for you (in person or over a call) to be sure nobody swapped your key."</p>
+            <LogoutButton/>
+        </section>
+        <ApiTokens/>
+    }
+}
+
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let session = use_session();
+    let refresh = RwSignal::new(0u32);
+    let tokens = LocalResource::new(move || {
+        refresh.get();
+        api::list_api_tokens()
+    });
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new("30".to_string());
+    let error = RwSignal::new(None::<String>);
+    let created = RwSignal::new(None::<NewApiToken>);
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Ok(days) = days.get_untracked().trim().parse::<u32>() else {
+            error.set(Some("Enter the lifetime as a whole number of days.".into()));
+            return;
+        };
+        let token_name = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::create_api_token(token_name, days).await {
+                Ok(token) => {
+                    error.set(None);
+                    name.set(String::new());
+                    created.set(Some(token));
+                    refresh.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(explain(session, e))),
+            }
+        });
+    };
+
+    view! {
+        <section class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"Tokens let scripts call Coffer's API as you. They expire, and you can revoke them."</p>
+            <form class="inline-form" on:submit=on_submit>
+                <label for="token-name">"Name"</label>
+                <input id="token-name" type="text" required maxlength="100" bind:value=name/>
+                <label for="token-days">"Days valid"</label>
+                <input id="token-days" type="number" min="1" max="90" required bind:value=days/>
+                <button type="submit">"Create token"</button>
+            </form>
+            <ErrorMessage error/>
+            {move || created.get().map(|t| view! {
+                <p class="notice" role="status">"Copy this token now; it is not shown again: "
+                    <code class="token" data-testid="new-token">{t.token}</code></p>
+            })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="token-list">
+                                {list.into_iter().map(|t| {
+                                    let id = t.id;
+                                    let revoke = move |_| {
+                                        leptos::task::spawn_local(async move {
+                                            if let Err(e) = api::revoke_api_token(id).await {
+                                                error.set(Some(explain(session, e)));
+                                            }
+                                            refresh.update(|n| *n += 1);
+                                        });
+                                    };
+                                    view! {
+                                        <li>
+                                            <span>{t.name.clone()}</span>
+                                            <span class="muted">{if t.revoked { "revoked" } else { "active" }}</span>
+                                            <button type="button" class="link-button" disabled=t.revoked on:click=revoke
+                                                aria-label=format!("Revoke token {}", t.name)>"Revoke"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,155 @@
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    api, browser,
+    components::{explain, ErrorMessage},
+    keyring,
+    session::use_session,
+    wire::{b64, AccountBundle},
+};
+
+/// Log in: derive the auth key from the password in the browser, prove it to
+/// the server, and unlock the sealed keys it returns.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<&'static str>);
+
+    Effect::new(move |_| {
+        if let Some(name) = browser::remembered_username() {
+            username.set(name);
+        }
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let navigate = navigate.clone();
+        let name = username.get_untracked();
+        let pw = password.get_untracked();
+        if name.trim().is_empty() || pw.is_empty() {
+            error.set(Some("Enter your username and password.".into()));
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            busy.set(Some("Looking up your account…"));
+            let result = async {
+                let kdf = api::kdf_params(name.clone()).await?;
+                busy.set(Some("Deriving your keys from your password…"));
+                browser::next_paint().await;
+                let keys = keyring::derive_keys(&pw, &kdf)?;
+                busy.set(Some("Logging in…"));
+                let auth_key = b64::encode(keys.auth_key().as_bytes());
+                let bundle = api::login(name.clone(), auth_key).await?;
+                busy.set(Some("Unlocking your keys…"));
+                keyring::unlock(&bundle, &keys)
+            }
+            .await;
+            busy.set(None);
+            match result {
+                Ok(unlocked) => {
+                    browser::remember_username(&name);
+                    password.set(String::new());
+                    session.unlock(unlocked);
+                    navigate("/vault", Default::default());
+                }
+                Err(e) => error.set(Some(explain(session, e))),
+            }
+        });
+    };
+
+    view! {
+        <Title text="Log in · Coffer"/>
+        <section class="card narrow">
+            <h1>"Log in"</h1>
+            <form on:submit=on_submit novalidate>
+                <label for="login-username">"Username"</label>
+                <input id="login-username" name="username" type="text" autocomplete="username"
+                    autocapitalize="none" spellcheck="false" required bind:value=username/>
+                <label for="login-password">"Password"</label>
+                <input id="login-password" name="password" type="password"
+                    autocomplete="current-password" required bind:value=password/>
+                <ErrorMessage error/>
+                <Progress busy/>
+                <button type="submit" disabled=move || busy.get().is_some()>"Log in"</button>
+            </form>
+            <p class="muted">"New here? " <a href="/register">"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// Unlocks the keys of a still-valid session after a reload: the password is
+/// needed again because keys are never stored.
+#[component]
+pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
+    let session = use_session();
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<&'static str>);
+    let username = bundle.username.clone();
+    let bundle = StoredValue::new(bundle);
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let pw = password.get_untracked();
+        if pw.is_empty() {
+            error.set(Some("Enter your password.".into()));
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            busy.set(Some("Deriving your keys from your password…"));
+            browser::next_paint().await;
+            let result = bundle.with_value(|b| {
+                keyring::derive_keys(&pw, &b.kdf).and_then(|keys| keyring::unlock(b, &keys))
+            });
+            busy.set(None);
+            match result {
+                Ok(unlocked) => {
+                    password.set(String::new());
+                    session.unlock(unlocked);
+                }
+                Err(_) => error.set(Some("That password is not right. Try again.".into())),
+            }
+        });
+    };
+
+    view! {
+        <section class="card narrow" data-testid="unlock">
+            <h1>"Unlock your vault"</h1>
+            <p>"Welcome back, " <strong>{username}</strong> ". Your keys are never stored, \
+               so enter your password to unlock them in this tab."</p>
+            <form on:submit=on_submit novalidate>
+                <label for="unlock-password">"Password"</label>
+                <input id="unlock-password" name="password" type="password"
+                    autocomplete="current-password" required bind:value=password/>
+                <ErrorMessage error/>
+                <Progress busy/>
+                <button type="submit" disabled=move || busy.get().is_some()>"Unlock"</button>
+            </form>
+        </section>
+    }
+}
+
+/// A progress line for slow steps.
+#[component]
+pub fn Progress(busy: RwSignal<Option<&'static str>>) -> impl IntoView {
+    view! {
+        <p class="progress" role="status" aria-live="polite" hidden=move || busy.get().is_none()>
+            <span class="spinner" aria-hidden="true"></span>
+            {move || busy.get().unwrap_or_default()}
+        </p>
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per page.
+
+mod account;
+mod landing;
+mod login;
+mod register;
+mod vault;
+
+pub use account::AccountPage;
+pub use landing::{Landing, NotFound};
+pub use login::{LoginPage, UnlockForm};
+pub use register::RegisterPage;
+pub use vault::VaultPage;

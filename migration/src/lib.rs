@@ -1,0 +1,20 @@
+//! Coffer's database migrations, versioned and run at start-up.
+//!
+//! Every migration must work on SQLite, PostgreSQL and MySQL/MariaDB; the server
+//! integration tests run them fresh on all three. Binary columns use `blob()`
+//! (bytea / BLOB) and indexed secrets are stored as fixed-length hex strings so
+//! MySQL can index them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+
+/// The migrator the server runs at start-up.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts::Migration)]
+    }
+}

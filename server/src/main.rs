@@ -1,0 +1,90 @@
+//! `coffer-server`: serves Coffer on the address from `COFFER_BIND`.
+
+use std::{net::SocketAddr, process::ExitCode, sync::Arc};
+
+use coffer_app::backend::SystemClock;
+use coffer_server::Config;
+use leptos::config::get_configuration;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coffer: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let leptos = match get_configuration(None) {
+        Ok(c) => c.leptos_options,
+        Err(e) => {
+            eprintln!("coffer: cannot read the Leptos site settings (run from the project root or set LEPTOS_* variables): {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let router = match coffer_server::build(&config, leptos, Arc::new(SystemClock)).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("coffer: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("coffer: COFFER_BIND: cannot listen on {}: {e}", config.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
+    );
+    tracing::info!(%url, data_dir = %config.data_dir.display(), "Coffer is listening");
+    println!("Coffer is running at {url}");
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    match served {
+        Ok(()) => {
+            tracing::info!("Coffer stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("coffer: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,67 @@
+//! Routes that are not server functions: health and the bearer-token API.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use coffer_app::backend::{auth::AuthFailure, AppState};
+use serde_json::json;
+
+use crate::ServerState;
+
+/// `GET /healthz`: 200 when the database answers and the data directory is
+/// writable, 503 otherwise (details in the log, not the body).
+pub async fn health(State(state): State<ServerState>) -> Response {
+    let db_ok = state
+        .app
+        .db
+        .ping()
+        .await
+        .map_err(|e| tracing::error!(%e, "health: database"))
+        .is_ok();
+    let probe = state.data_dir.join(".healthz");
+    let storage_ok = tokio::fs::write(&probe, b"ok")
+        .await
+        .map_err(|e| tracing::error!(%e, "health: data directory"))
+        .is_ok();
+    let status = if db_ok && storage_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if status == StatusCode::OK { "ok" } else { "unavailable" },
+        "database": if db_ok { "ok" } else { "unavailable" },
+        "storage": if storage_ok { "ok" } else { "unavailable" },
+    });
+    (status, Json(body)).into_response()
+}
+
+/// A JSON 401 that says why, e.g. `{"error":"token_expired", ...}`.
+pub fn unauthorized(failure: AuthFailure) -> Response {
+    let body = json!({ "error": failure.code(), "message": failure.message() });
+    let mut res = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    res.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    res
+}
+
+/// `GET /api/me`: who the bearer token (or session) belongs to.
+pub async fn me(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    let app: &AppState = &state.app;
+    match app.authenticate(&headers).await {
+        Ok(caller) => match app.account_bundle(caller.user_id).await {
+            Ok(bundle) => Json(json!({ "username": bundle.username })).into_response(),
+            Err(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                Json(e),
+            )
+                .into_response(),
+        },
+        Err(failure) => unauthorized(failure),
+    }
+}

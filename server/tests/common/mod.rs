@@ -1,0 +1,234 @@
+//! Test harness: a real Coffer server on 127.0.0.1:0 over a fresh database
+//! (SQLite file, or a new PostgreSQL / MariaDB database per test), talked to
+//! over HTTP like any client.
+
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use coffer_app::{
+    backend::clock::ManualClock,
+    keyring,
+    wire::{b64, AccountBundle},
+};
+use coffer_server::Config;
+use rand::RngCore;
+use reqwest::{header, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Which database a test runs against.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// A running server plus what a test needs to drive it.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    _data_dir: tempfile::TempDir,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+fn admin_url(backend: Backend) -> Option<String> {
+    let var = match backend {
+        Backend::Sqlite => return None,
+        Backend::Postgres => "COFFER_TEST_POSTGRES_URL",
+        Backend::Mysql => "COFFER_TEST_MYSQL_URL",
+    };
+    Some(std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: the {backend:?} tests need a real server. \
+             Run scripts/test.sh (it starts the databases), or source the output of \
+             scripts/start-databases.sh. These tests never skip themselves."
+        )
+    }))
+}
+
+/// Creates a fresh, uniquely named database and returns its URL.
+pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> String {
+    let Some(admin) = admin_url(backend) else {
+        return format!("sqlite://{}?mode=rwc", data_dir.join("coffer.db").display());
+    };
+    let name = format!("coffer_test_{:016x}", rand::random::<u64>());
+    let db = sea_orm::Database::connect(admin.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {backend:?} admin URL: {e}"));
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot create database on {backend:?}: {e}"));
+    let mut url = url::Url::parse(&admin).expect("admin URL parses");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl TestServer {
+    /// Starts a server on a fresh database; `tweak` adjusts the config.
+    pub async fn start(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database(backend, data_dir.path()).await;
+        let mut config = Config::from_vars([
+            (
+                "COFFER_DATA_DIR".to_string(),
+                data_dir.path().display().to_string(),
+            ),
+            ("COFFER_DATABASE_URL".to_string(), url),
+        ])
+        .expect("test config is valid");
+        tweak(&mut config);
+        let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+        let leptos = leptos::config::LeptosOptions::builder()
+            .output_name("coffer")
+            .build();
+        let router = coffer_server::build(&config, leptos, clock.clone())
+            .await
+            .expect("server builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            clock,
+            config,
+            _data_dir: data_dir,
+            _task: task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs JSON like the app does (same-origin headers), with an optional session cookie.
+    pub async fn post(&self, path: &str, body: Value, cookie: Option<&str>) -> Response {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, &self.base)
+            .json(&body);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("__Host-coffer_session={c}"));
+        }
+        req.send().await.expect("request is sent")
+    }
+
+    /// Registers `username` with `password` through the real browser-side key code.
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> (Response, keyring::Registration) {
+        let mut rng = rand_core::OsRng;
+        let reg = keyring::prepare_registration(username, "", password, &mut rng).unwrap();
+        let body = json!({ "request": serde_json::to_value(&reg.request).unwrap() });
+        (self.post("/api/register", body, None).await, reg)
+    }
+
+    /// Registers and returns the session token; panics unless it worked.
+    pub async fn register_ok(&self, username: &str, password: &str) -> String {
+        let (res, _) = self.register(username, password).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+        session_cookie(&res).expect("register sets a session cookie")
+    }
+
+    /// Runs the browser's login: fetch KDF setup, derive, send the auth key.
+    pub async fn login(&self, username: &str, password: &str, cookie: Option<&str>) -> Response {
+        let kdf = self
+            .post("/api/kdf-params", json!({ "username": username }), None)
+            .await;
+        assert_eq!(kdf.status(), StatusCode::OK);
+        let kdf = kdf.json().await.unwrap();
+        let keys = keyring::derive_keys(password, &kdf).unwrap();
+        let auth_key = b64::encode(keys.auth_key().as_bytes());
+        self.post(
+            "/api/login",
+            json!({ "username": username, "auth_key": auth_key }),
+            cookie,
+        )
+        .await
+    }
+
+    /// Sends a login with a random auth key (a wrong password, without Argon2's cost).
+    pub async fn login_with_random_key(&self, username: &str) -> Response {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        self.post(
+            "/api/login",
+            json!({ "username": username, "auth_key": b64::encode(&key) }),
+            None,
+        )
+        .await
+    }
+
+    /// The account bundle for a session, or `None` when the session is not valid.
+    pub async fn account(&self, cookie: &str) -> Option<AccountBundle> {
+        let res = self.post("/api/account", json!({}), Some(cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+/// The session token from a response's Set-Cookie, checking its attributes.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-coffer_session="))?;
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain");
+    let value = cookie
+        .trim_start_matches("__Host-coffer_session=")
+        .split(';')
+        .next()?
+        .to_string();
+    (!value.is_empty()).then_some(value)
+}
+
+/// Runs the named async test body once per database backend.
+#[macro_export]
+macro_rules! on_every_database {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+        }
+        mod mariadb {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Mysql).await } )*
+        }
+    };
+}

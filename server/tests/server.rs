@@ -1,0 +1,74 @@
+//! Server behaviour that does not depend on the database kind: security
+//! headers, health, start-up checks.
+
+mod common;
+
+use common::{Backend, TestServer};
+use reqwest::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_a_nonce_csp_and_the_security_headers() {
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let res = s.http.get(s.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    let body = res.text().await.unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("CSP has a nonce");
+    assert!(nonce.len() >= 16);
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "scripts carry the nonce"
+    );
+    assert!(csp.contains("'wasm-unsafe-eval'"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(h.contains_key("x-request-id"));
+
+    let again = s.http.get(s.url("/")).send().await.unwrap();
+    let csp2 = again.headers()["content-security-policy"].to_str().unwrap();
+    assert_ne!(csp, csp2, "a fresh nonce per response");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_responses_get_a_strict_csp_too() {
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_pages_answer_404() {
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let res = s.http.get(s.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_migrated_by_a_newer_coffer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    let db = coffer_server::connect_database(&url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000001_future', 0)",
+    )
+    .await
+    .unwrap();
+    drop(db);
+    let err = coffer_server::connect_database(&url).await.unwrap_err();
+    assert!(err.to_string().contains("newer version of Coffer"), "{err}");
+}
