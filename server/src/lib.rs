@@ -14,7 +14,7 @@ use axum::{
     extract::{FromRef, Request},
     http::{HeaderValue, StatusCode},
     middleware,
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
     Router,
 };

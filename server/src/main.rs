@@ -4,7 +4,7 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use coffer_app::backend::SystemClock;
 use coffer_server::Config;
-use leptos::config::get_configuration;
+use leptos::config::{get_configuration, LeptosOptions};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -22,10 +22,10 @@ async fn main() -> ExitCode {
         )
         .init();
 
-    let leptos = match get_configuration(None) {
-        Ok(c) => c.leptos_options,
+    let leptos = match site_options() {
+        Ok(options) => options,
         Err(e) => {
-            eprintln!("coffer: cannot read the Leptos site settings (run from the project root or set LEPTOS_* variables): {e}");
+            eprintln!("coffer: invalid LEPTOS_* site settings: {e}");
             return ExitCode::from(2);
         }
     };
@@ -68,6 +68,28 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The Leptos site settings: from the LEPTOS_* variables when cargo-leptos
+/// runs us, else the built site under ./target/site (LEPTOS_SITE_ROOT moves it).
+fn site_options() -> Result<LeptosOptions, String> {
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
+        return get_configuration(None)
+            .map(|c| c.leptos_options)
+            .map_err(|e| e.to_string());
+    }
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    if !std::path::Path::new(&site_root).join("pkg").is_dir() {
+        return Err(format!(
+            "no built site at {site_root}/pkg: build it with `cargo leptos build` and run \
+             from the project root, or set LEPTOS_SITE_ROOT"
+        ));
+    }
+    Ok(LeptosOptions::builder()
+        .output_name("coffer")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .build())
 }
 
 async fn shutdown_signal() {

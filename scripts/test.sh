@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every test Coffer has, and exits non-zero on any failure:
+#   1. installs what is missing (scripts/install-deps.sh; skips what is present)
+#   2. starts PostgreSQL and MariaDB (scripts/start-databases.sh; fails loudly if it cannot)
+#   3. native tests: crypto, app (with the server side), migrations, server integration tests
+#      against SQLite, PostgreSQL and MariaDB (fresh databases per test)
+#   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
+#   5. cargo leptos build (debug), a real server on a free loopback port, Playwright in Debian's
+#      headless Chromium against it
+#   6. the zero-knowledge check: the e2e run's password and recovery key must appear nowhere in
+#      the database files or the server log
+# Set CARGO_TARGET_DIR outside the clone to keep builds incremental across fresh clones.
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+START=$SECONDS
+step() { printf '\n==> [%4ss] %s\n' "$((SECONDS - START))" "$*"; }
+die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+step "installing missing dependencies"
+scripts/install-deps.sh
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+
+step "starting PostgreSQL and MariaDB"
+eval "$(scripts/start-databases.sh)"
+[ -n "${COFFER_TEST_POSTGRES_URL:-}" ] && [ -n "${COFFER_TEST_MYSQL_URL:-}" ] \
+    || die "start-databases.sh did not export the database URLs"
+
+step "native tests (crypto, app, migrations, server on SQLite + PostgreSQL + MariaDB)"
+cargo test -p coffer-crypto -p coffer-migration -p coffer-server
+cargo test -p coffer-app --features ssr
+
+step "crypto golden vectors in Wasm"
+cargo test -p coffer-crypto --target wasm32-unknown-unknown
+
+step "building the site (cargo leptos build)"
+cargo leptos build
+
+step "end-to-end tests in headless Chromium"
+WORK="$(mktemp -d)"
+SERVER_LOG="$WORK/server.log"
+SECRETS="$WORK/secrets.jsonl"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
+[ -x "$SERVER_BIN" ] || die "cargo leptos build did not produce $SERVER_BIN"
+COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
+    "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG"; die "the server exited during start-up"; }
+    sleep 0.2
+done
+curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; die "the server did not become healthy"; }
+(
+    cd end2end
+    COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" npx playwright test
+) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+
+step "zero-knowledge check: no password or recovery key in the database or the log"
+python3 scripts/zero-knowledge-check.py "$SECRETS" "$WORK/data" "$SERVER_LOG"
+
+step "all tests passed in $((SECONDS - START)) s"
