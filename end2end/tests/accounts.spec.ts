@@ -14,8 +14,6 @@ function recordSecret(label: string, value: string) {
   const file = process.env.COFFER_E2E_SECRETS;
   if (file) appendFileSync(file, JSON.stringify({ label, value }) + '\n');
 }
-recordSecret('password', password);
-
 async function open(page: Page, path: string) {
   await page.goto(path);
   await page.waitForSelector('body[data-hydrated="true"]');
@@ -30,6 +28,7 @@ async function logIn(page: Page, name: string, pw: string) {
 
 test.describe.serial('accounts', () => {
   test('register shows the recovery key once, then opens the empty vault', async ({ page }) => {
+    recordSecret('password', password);
     await open(page, '/register');
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password', { exact: true }).fill(password);
