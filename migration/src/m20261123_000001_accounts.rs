@@ -1,4 +1,4 @@
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, schema::*};
 
 pub struct Migration;
 
@@ -27,7 +27,7 @@ enum Users {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Sessions {
     Table,
     Id,
@@ -39,7 +39,7 @@ enum Sessions {
     AbsoluteExpiresAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum ApiTokens {
     Table,
     Id,
@@ -58,6 +58,25 @@ enum ServerSecrets {
     Value,
 }
 
+/// A 64-bit auto-increment primary key (same type on all three databases).
+fn big_pk<T: IntoIden>(col: T) -> ColumnDef {
+    big_integer(col).auto_increment().primary_key().take()
+}
+
+/// A foreign key from `table.user_id`-like column to `users.id`, cascading deletes.
+fn owned_by_user<T: IntoIden + Copy + 'static>(
+    name: &str,
+    table: T,
+    col: T,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(table, col)
+        .to(Users::Table, Users::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .take()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -65,162 +84,87 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Users::Table)
-                    .col(
-                        ColumnDef::new(Users::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::Username)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Users::DisplayName).string_len(64).not_null())
-                    .col(ColumnDef::new(Users::Email).string_len(254).null())
-                    .col(ColumnDef::new(Users::AuthHash).string_len(255).not_null())
-                    .col(ColumnDef::new(Users::KdfSalt).blob().not_null())
-                    .col(ColumnDef::new(Users::KdfMemoryKib).integer().not_null())
-                    .col(ColumnDef::new(Users::KdfIterations).integer().not_null())
-                    .col(ColumnDef::new(Users::KdfParallelism).integer().not_null())
-                    .col(
-                        ColumnDef::new(Users::SealedAccountKeyPassword)
-                            .blob()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::SealedAccountKeyRecovery)
-                            .blob()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Users::PublicKey).blob().not_null())
-                    .col(ColumnDef::new(Users::SealedPrivateKey).blob().not_null())
-                    .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())
+                    .col(big_pk(Users::Id))
+                    .col(string_len_uniq(Users::Username, 64))
+                    .col(string_len(Users::DisplayName, 64))
+                    .col(string_len_null(Users::Email, 254))
+                    .col(string_len(Users::AuthHash, 255))
+                    .col(blob(Users::KdfSalt))
+                    .col(integer(Users::KdfMemoryKib))
+                    .col(integer(Users::KdfIterations))
+                    .col(integer(Users::KdfParallelism))
+                    .col(blob(Users::SealedAccountKeyPassword))
+                    .col(blob(Users::SealedAccountKeyRecovery))
+                    .col(blob(Users::PublicKey))
+                    .col(blob(Users::SealedPrivateKey))
+                    .col(big_integer(Users::CreatedAt))
                     .to_owned(),
             )
             .await?;
-
         manager
             .create_table(
                 Table::create()
                     .table(Sessions::Table)
-                    .col(
-                        ColumnDef::new(Sessions::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Sessions::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Sessions::UserId).big_integer().not_null())
-                    .col(ColumnDef::new(Sessions::CreatedAt).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Sessions::LastSeenAt)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Sessions::IdleExpiresAt)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Sessions::AbsoluteExpiresAt)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_sessions_user")
-                            .from(Sessions::Table, Sessions::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(big_pk(Sessions::Id))
+                    .col(string_len_uniq(Sessions::TokenHash, 64))
+                    .col(big_integer(Sessions::UserId))
+                    .col(big_integer(Sessions::CreatedAt))
+                    .col(big_integer(Sessions::LastSeenAt))
+                    .col(big_integer(Sessions::IdleExpiresAt))
+                    .col(big_integer(Sessions::AbsoluteExpiresAt))
+                    .foreign_key(&mut owned_by_user(
+                        "fk_sessions_user",
+                        Sessions::Table,
+                        Sessions::UserId,
+                    ))
                     .to_owned(),
             )
             .await?;
-
         manager
             .create_table(
                 Table::create()
                     .table(ApiTokens::Table)
-                    .col(
-                        ColumnDef::new(ApiTokens::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(ApiTokens::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(ApiTokens::UserId).big_integer().not_null())
-                    .col(ColumnDef::new(ApiTokens::Name).string_len(100).not_null())
-                    .col(
-                        ColumnDef::new(ApiTokens::CreatedAt)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(ApiTokens::ExpiresAt)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(ApiTokens::RevokedAt).big_integer().null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_api_tokens_user")
-                            .from(ApiTokens::Table, ApiTokens::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(big_pk(ApiTokens::Id))
+                    .col(string_len_uniq(ApiTokens::TokenHash, 64))
+                    .col(big_integer(ApiTokens::UserId))
+                    .col(string_len(ApiTokens::Name, 100))
+                    .col(big_integer(ApiTokens::CreatedAt))
+                    .col(big_integer(ApiTokens::ExpiresAt))
+                    .col(big_integer_null(ApiTokens::RevokedAt))
+                    .foreign_key(&mut owned_by_user(
+                        "fk_api_tokens_user",
+                        ApiTokens::Table,
+                        ApiTokens::UserId,
+                    ))
                     .to_owned(),
             )
             .await?;
-
         manager
             .create_table(
                 Table::create()
                     .table(ServerSecrets::Table)
-                    .col(
-                        ColumnDef::new(ServerSecrets::Name)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(ServerSecrets::Value).blob().not_null())
+                    .col(string_len(ServerSecrets::Name, 64).primary_key())
+                    .col(blob(ServerSecrets::Value))
                     .to_owned(),
             )
             .await?;
-
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_user")
-                    .table(Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_api_tokens_user")
-                    .table(ApiTokens::Table)
-                    .col(ApiTokens::UserId)
-                    .to_owned(),
-            )
-            .await
+        for (name, table, col) in [
+            (
+                "idx_sessions_user",
+                Sessions::Table.into_iden(),
+                Sessions::UserId.into_iden(),
+            ),
+            (
+                "idx_api_tokens_user",
+                ApiTokens::Table.into_iden(),
+                ApiTokens::UserId.into_iden(),
+            ),
+        ] {
+            manager
+                .create_index(Index::create().name(name).table(table).col(col).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -93,6 +93,13 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A database error while checking a credential: logged, and the request is
+/// treated as unauthenticated rather than failing open.
+fn lookup_failed(err: sea_orm::DbErr) -> AuthFailure {
+    tracing::error!(%err, "credential lookup failed");
+    AuthFailure::Invalid
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -162,10 +169,7 @@ impl AppState {
             .filter(sessions::Column::TokenHash.eq(token_hash(token)))
             .one(&self.db)
             .await
-            .map_err(|e| {
-                tracing::error!(%e, "session lookup failed");
-                AuthFailure::Invalid
-            })?
+            .map_err(lookup_failed)?
             .ok_or(AuthFailure::Invalid)?;
         if now >= row.idle_expires_at || now >= row.absolute_expires_at {
             let _ = sessions::Entity::delete_by_id(row.id).exec(&self.db).await;
@@ -196,10 +200,7 @@ impl AppState {
             .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
             .one(&self.db)
             .await
-            .map_err(|e| {
-                tracing::error!(%e, "token lookup failed");
-                AuthFailure::Invalid
-            })?
+            .map_err(lookup_failed)?
             .ok_or(AuthFailure::Invalid)?;
         if row.revoked_at.is_some() {
             return Err(AuthFailure::Invalid);

@@ -78,9 +78,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label for="login-password">"Password"</label>
                 <input id="login-password" name="password" type="password"
                     autocomplete="current-password" required bind:value=password/>
-                <ErrorMessage error/>
-                <Progress busy/>
-                <button type="submit" disabled=move || busy.get().is_some()>"Log in"</button>
+                <SubmitRow error busy label="Log in"/>
             </form>
             <p class="muted">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
@@ -135,11 +133,24 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
                 <label for="unlock-password">"Password"</label>
                 <input id="unlock-password" name="password" type="password"
                     autocomplete="current-password" required bind:value=password/>
-                <ErrorMessage error/>
-                <Progress busy/>
-                <button type="submit" disabled=move || busy.get().is_some()>"Unlock"</button>
+                <SubmitRow error busy label="Unlock"/>
             </form>
         </section>
+    }
+}
+
+/// The end of a form: its error, its progress line, and the submit button
+/// (disabled while busy).
+#[component]
+pub fn SubmitRow(
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<Option<&'static str>>,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <ErrorMessage error/>
+        <Progress busy/>
+        <button type="submit" disabled=move || busy.get().is_some()>{label}</button>
     }
 }
 

@@ -2,14 +2,8 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use super::login::Progress;
-use crate::{
-    api, browser,
-    components::{explain, ErrorMessage},
-    keyring,
-    session::use_session,
-    validation,
-};
+use super::login::SubmitRow;
+use crate::{api, browser, components::explain, keyring, session::use_session, validation};
 
 /// Lowest zxcvbn score accepted: 0 and 1 are common or trivially guessable.
 const MIN_SCORE: u8 = 2;
@@ -125,9 +119,7 @@ pub fn RegisterPage() -> impl IntoView {
                         <label for="reg-confirm">"Repeat the password"</label>
                         <input id="reg-confirm" name="confirm" type="password" autocomplete="new-password"
                             required bind:value=confirm/>
-                        <ErrorMessage error/>
-                        <Progress busy/>
-                        <button type="submit" disabled=move || busy.get().is_some()>"Create account"</button>
+                        <SubmitRow error busy label="Create account"/>
                     </form>
                     <p class="muted">"Your password never leaves this browser. If you forget it, only \
                         your recovery key can restore access."</p>

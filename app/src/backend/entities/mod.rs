@@ -1,6 +1,10 @@
 //! SeaORM entities, one per table (see `coffer-migration` for the schema).
 
 pub mod api_tokens;
+pub mod files;
 pub mod server_secrets;
 pub mod sessions;
+pub mod upload_parts;
+pub mod uploads;
+pub mod user_usage;
 pub mod users;
