@@ -9,6 +9,8 @@
 #      headless Chromium against it
 #   6. the zero-knowledge check: the e2e run's password and recovery key must appear nowhere in
 #      the database files or the server log
+#   7. cargo fmt --check and clippy -D warnings (scripts/lint.sh)
+# The crypto fuzz targets also get a 10-second smoke run each (crypto/fuzz/smoke.sh).
 # Set CARGO_TARGET_DIR outside the clone to keep builds incremental across fresh clones.
 set -Eeuo pipefail
 
@@ -34,6 +36,9 @@ cargo test -p coffer-app --features ssr
 
 step "crypto golden vectors in Wasm"
 cargo test -p coffer-crypto --target wasm32-unknown-unknown
+
+step "fuzz smoke run of the crypto parsers (10 s per target)"
+crypto/fuzz/smoke.sh 10
 
 step "building the site (cargo leptos build)"
 cargo leptos build
@@ -64,5 +69,8 @@ kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
 step "zero-knowledge check: no password or recovery key in the database or the log"
 python3 scripts/zero-knowledge-check.py "$SECRETS" "$WORK/data" "$SERVER_LOG"
+
+step "formatting and clippy"
+scripts/lint.sh
 
 step "all tests passed in $((SECONDS - START)) s"
