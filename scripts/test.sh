@@ -20,6 +20,9 @@ START=$SECONDS
 step() { printf '\n==> [%4ss] %s\n' "$((SECONDS - START))" "$*"; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
+# A CI run starts from an empty target/: incremental caches would only cost disk and time.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 step "installing missing dependencies"
 scripts/install-deps.sh
 # shellcheck source=scripts/env.sh
