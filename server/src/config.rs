@@ -43,6 +43,73 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `COFFER_LOG`: tracing filter.
     pub log_filter: String,
+    /// `COFFER_STORAGE_URL` and the `COFFER_S3_*` variables: where file content goes.
+    pub storage: StorageConfig,
+    /// Sizes, quota and clean-up of the vault.
+    pub vault: VaultSettings,
+}
+
+/// Where encrypted file content is stored.
+#[derive(Clone, Debug)]
+pub enum StorageConfig {
+    /// A directory on this machine (default `$COFFER_DATA_DIR/blobs`).
+    Local {
+        /// The directory; created at start-up.
+        root: PathBuf,
+    },
+    /// An S3-compatible object store (AWS, MinIO, LocalStack, moto...).
+    S3(S3Config),
+}
+
+/// An S3 bucket and how to reach it.
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    /// The bucket, from `COFFER_STORAGE_URL=s3://bucket`; it must exist.
+    pub bucket: String,
+    /// `COFFER_S3_ENDPOINT`: e.g. `http://127.0.0.1:9000`; AWS when unset.
+    pub endpoint: Option<String>,
+    /// `COFFER_S3_REGION`.
+    pub region: String,
+    /// `COFFER_S3_ACCESS_KEY_ID` (with the secret; both or neither).
+    pub access_key_id: Option<String>,
+    /// `COFFER_S3_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<Redacted<String>>,
+    /// `COFFER_S3_ALLOW_HTTP`: allow a plain-http endpoint (loopback tests).
+    pub allow_http: bool,
+}
+
+/// Limits and timings of the vault.
+#[derive(Clone, Debug)]
+pub struct VaultSettings {
+    /// `COFFER_MAX_FILE_BYTES`: largest ciphertext one file may have.
+    pub max_file_bytes: u64,
+    /// `COFFER_USER_QUOTA_BYTES`: bytes a user may store, unfinished uploads included.
+    pub user_quota_bytes: u64,
+    /// `COFFER_MAX_PART_BYTES`: largest upload part, and the default part size.
+    pub max_part_bytes: u64,
+    /// `COFFER_UPLOAD_ABANDON_MINUTES`: an upload with no new part for this long is removed.
+    pub upload_abandon: Duration,
+    /// `COFFER_JANITOR_INTERVAL_SECONDS`: how often the clean-up task runs.
+    pub janitor_interval: Duration,
+}
+
+/// Smallest part size a client may choose (and the floor of `COFFER_MAX_PART_BYTES`).
+pub const MIN_PART_BYTES: u64 = 64 * 1024;
+/// Ceiling of `COFFER_MAX_PART_BYTES`: the server holds up to one part per request in memory.
+pub const MAX_PART_BYTES_CEILING: u64 = 64 * 1024 * 1024;
+/// Most parts one upload may have.
+pub const MAX_PARTS: u64 = 10_000;
+
+impl Default for VaultSettings {
+    fn default() -> Self {
+        VaultSettings {
+            max_file_bytes: 10 * 1024 * 1024 * 1024,
+            user_quota_bytes: 50 * 1024 * 1024 * 1024,
+            max_part_bytes: 8 * 1024 * 1024,
+            upload_abandon: Duration::from_secs(24 * 60 * 60),
+            janitor_interval: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// A configuration problem, naming the variable.
@@ -190,12 +257,123 @@ impl Config {
         }
         Ok(Config {
             bind,
+            storage: storage_config(&v, &data_dir)?,
+            vault: vault_settings(&v)?,
             data_dir,
             database_url: Redacted::new(database_url),
             auth,
             log_filter: v.get("COFFER_LOG").unwrap_or("info").to_string(),
         })
     }
+}
+
+fn storage_config(v: &Vars, data_dir: &std::path::Path) -> Result<StorageConfig, ConfigError> {
+    let Some(url) = v.get("COFFER_STORAGE_URL") else {
+        return Ok(StorageConfig::Local {
+            root: data_dir.join("blobs"),
+        });
+    };
+    if let Some(path) = url.strip_prefix("file://") {
+        if !path.starts_with('/') {
+            return Err(ConfigError {
+                var: "COFFER_STORAGE_URL",
+                message: "a file:// URL needs an absolute path, e.g. file:///srv/coffer/blobs"
+                    .into(),
+            });
+        }
+        return Ok(StorageConfig::Local { root: path.into() });
+    }
+    let Some(bucket) = url.strip_prefix("s3://") else {
+        return Err(ConfigError {
+            var: "COFFER_STORAGE_URL",
+            message: "expected s3://bucket or file:///absolute/path".into(),
+        });
+    };
+    let bucket = bucket.trim_end_matches('/');
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !valid_bucket {
+        return Err(ConfigError {
+            var: "COFFER_STORAGE_URL",
+            message: "the bucket name must be 3 to 63 lower-case letters, digits, '-' or '.'"
+                .into(),
+        });
+    }
+    let access_key_id = v.get("COFFER_S3_ACCESS_KEY_ID").map(str::to_string);
+    let secret_access_key = v
+        .get("COFFER_S3_SECRET_ACCESS_KEY")
+        .map(|s| Redacted::new(s.to_string()));
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        return Err(ConfigError {
+            var: "COFFER_S3_SECRET_ACCESS_KEY",
+            message: "set both COFFER_S3_ACCESS_KEY_ID and COFFER_S3_SECRET_ACCESS_KEY, or neither"
+                .into(),
+        });
+    }
+    let endpoint = v.get("COFFER_S3_ENDPOINT").map(str::to_string);
+    if let Some(e) = &endpoint {
+        if !(e.starts_with("http://") || e.starts_with("https://")) {
+            return Err(ConfigError {
+                var: "COFFER_S3_ENDPOINT",
+                message: "expected an http:// or https:// URL".into(),
+            });
+        }
+    }
+    Ok(StorageConfig::S3(S3Config {
+        bucket: bucket.to_string(),
+        endpoint,
+        region: v.get("COFFER_S3_REGION").unwrap_or("us-east-1").to_string(),
+        access_key_id,
+        secret_access_key,
+        allow_http: v.flag("COFFER_S3_ALLOW_HTTP", false)?,
+    }))
+}
+
+fn vault_settings(v: &Vars) -> Result<VaultSettings, ConfigError> {
+    let d = VaultSettings::default();
+    let max_part_bytes = v.positive("COFFER_MAX_PART_BYTES", d.max_part_bytes, "bytes")?;
+    if !(MIN_PART_BYTES..=MAX_PART_BYTES_CEILING).contains(&max_part_bytes) {
+        return Err(ConfigError {
+            var: "COFFER_MAX_PART_BYTES",
+            message: format!("must be between {MIN_PART_BYTES} and {MAX_PART_BYTES_CEILING}"),
+        });
+    }
+    let max_file_bytes = v.positive("COFFER_MAX_FILE_BYTES", d.max_file_bytes, "bytes")?;
+    let reachable = max_part_bytes * MAX_PARTS;
+    if max_file_bytes > reachable {
+        return Err(ConfigError {
+            var: "COFFER_MAX_FILE_BYTES",
+            message: format!(
+                "at most {MAX_PARTS} parts of COFFER_MAX_PART_BYTES, i.e. {reachable} bytes"
+            ),
+        });
+    }
+    let user_quota_bytes = v.positive("COFFER_USER_QUOTA_BYTES", d.user_quota_bytes, "bytes")?;
+    if i64::try_from(user_quota_bytes).is_err() {
+        return Err(ConfigError {
+            var: "COFFER_USER_QUOTA_BYTES",
+            message: format!("must be at most {}", i64::MAX),
+        });
+    }
+    let abandon_minutes = v.positive(
+        "COFFER_UPLOAD_ABANDON_MINUTES",
+        d.upload_abandon.as_secs() / 60,
+        "minutes",
+    )?;
+    let janitor_seconds = v.positive(
+        "COFFER_JANITOR_INTERVAL_SECONDS",
+        d.janitor_interval.as_secs(),
+        "seconds",
+    )?;
+    Ok(VaultSettings {
+        max_file_bytes,
+        user_quota_bytes,
+        max_part_bytes,
+        upload_abandon: Duration::from_secs(abandon_minutes.saturating_mul(60)),
+        janitor_interval: Duration::from_secs(janitor_seconds),
+    })
 }
 
 #[cfg(test)]
@@ -237,5 +415,84 @@ mod tests {
         )]))
         .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn storage_defaults_to_blobs_in_the_data_dir() {
+        let c = Config::from_vars(vars(&[("COFFER_DATA_DIR", "/srv/coffer")])).unwrap();
+        match c.storage {
+            StorageConfig::Local { root } => assert_eq!(root, PathBuf::from("/srv/coffer/blobs")),
+            other => panic!("expected local storage, got {other:?}"),
+        }
+        assert_eq!(c.vault.max_part_bytes, 8 * 1024 * 1024);
+    }
+
+    #[test]
+    fn s3_storage_reads_its_variables_and_hides_the_secret() {
+        let c = Config::from_vars(vars(&[
+            ("COFFER_STORAGE_URL", "s3://coffer-blobs"),
+            ("COFFER_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("COFFER_S3_REGION", "eu-west-1"),
+            ("COFFER_S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("COFFER_S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI-s3cret"),
+            ("COFFER_S3_ALLOW_HTTP", "true"),
+        ]))
+        .unwrap();
+        let StorageConfig::S3(s3) = &c.storage else {
+            panic!("expected S3 storage");
+        };
+        assert_eq!(s3.bucket, "coffer-blobs");
+        assert_eq!(s3.region, "eu-west-1");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(s3.allow_http);
+        assert_eq!(
+            s3.secret_access_key.as_ref().unwrap().expose(),
+            "wJalrXUtnFEMI-s3cret"
+        );
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_storage_and_vault_values_name_their_variable() {
+        for (var, value) in [
+            ("COFFER_STORAGE_URL", "ftp://x"),
+            ("COFFER_STORAGE_URL", "s3://No_Such"),
+            ("COFFER_STORAGE_URL", "file://relative"),
+            ("COFFER_S3_ENDPOINT", "127.0.0.1:9000"),
+            ("COFFER_MAX_PART_BYTES", "1000"),
+            ("COFFER_MAX_PART_BYTES", "1000000000"),
+            ("COFFER_MAX_FILE_BYTES", "0"),
+            ("COFFER_USER_QUOTA_BYTES", "-5"),
+            ("COFFER_USER_QUOTA_BYTES", "18446744073709551615"),
+            ("COFFER_UPLOAD_ABANDON_MINUTES", "soon"),
+            ("COFFER_JANITOR_INTERVAL_SECONDS", "0"),
+        ] {
+            let mut pairs = vec![(var, value)];
+            if var == "COFFER_S3_ENDPOINT" {
+                pairs.push(("COFFER_STORAGE_URL", "s3://bucket"));
+            }
+            let err = Config::from_vars(vars(&pairs)).unwrap_err();
+            assert_eq!(err.var, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn the_max_file_size_must_fit_in_the_part_limit() {
+        let err = Config::from_vars(vars(&[
+            ("COFFER_MAX_PART_BYTES", "65536"),
+            ("COFFER_MAX_FILE_BYTES", "655360001"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "COFFER_MAX_FILE_BYTES");
+    }
+
+    #[test]
+    fn s3_credentials_come_in_pairs() {
+        let err = Config::from_vars(vars(&[
+            ("COFFER_STORAGE_URL", "s3://bucket"),
+            ("COFFER_S3_ACCESS_KEY_ID", "AKID"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "COFFER_S3_SECRET_ACCESS_KEY");
     }
 }

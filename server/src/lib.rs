@@ -6,6 +6,8 @@
 pub mod config;
 mod routes;
 mod security;
+pub mod storage;
+pub mod vault;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -43,6 +45,7 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
     pub data_dir: Arc<PathBuf>,
+    pub vault: vault::Vault,
 }
 
 /// Why the server could not start.
@@ -129,17 +132,24 @@ async fn malformed_arguments_are_client_errors(
 }
 
 /// Builds the whole application router.
-pub fn router(leptos_options: LeptosOptions, app: AppState, data_dir: PathBuf) -> Router {
+pub fn router(
+    leptos_options: LeptosOptions,
+    app: AppState,
+    data_dir: PathBuf,
+    vault: vault::Vault,
+) -> Router {
     let routes = generate_route_list(App);
     let state = ServerState {
         leptos_options: leptos_options.clone(),
         app: app.clone(),
         data_dir: Arc::new(data_dir),
+        vault,
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(routes::health))
         .route("/api/me", get(routes::me))
+        .merge(vault::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -149,6 +159,8 @@ pub fn router(leptos_options: LeptosOptions, app: AppState, data_dir: PathBuf) -
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .layer(middleware::from_fn(malformed_arguments_are_client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
+        // Upload parts are limited to one part by their handler; the layers below cover them.
+        .merge(vault::part_routes())
         .layer(middleware::from_fn(security::reject_cross_site))
         .layer(middleware::from_fn(security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -179,6 +191,14 @@ pub async fn build(
         ))
     })?;
     let db = connect_database(config.database_url.expose()).await?;
+    let storage = storage::Storage::open(&config.storage)
+        .map_err(|e| StartError::Other(format!("COFFER_STORAGE_URL: {e}")))?;
+    let vault = vault::Vault {
+        storage,
+        settings: Arc::new(config.vault.clone()),
+    };
+    let janitor = vault::janitor::Janitor::new(db.clone(), clock.clone(), vault.clone());
+    tokio::spawn(janitor.run_every(config.vault.janitor_interval));
     let app = AppState::new(db, config.auth.clone(), clock).await?;
-    Ok(router(leptos_options, app, config.data_dir.clone()))
+    Ok(router(leptos_options, app, config.data_dir.clone(), vault))
 }

@@ -232,3 +232,127 @@ macro_rules! on_every_database {
         }
     };
 }
+
+/// Where a vault test stores blobs.
+#[derive(Clone, Copy, Debug)]
+pub enum Blobs {
+    /// A directory under the test's data dir (the default configuration).
+    Local,
+    /// A fresh bucket on the loopback S3 server (`scripts/start-s3.sh`).
+    S3,
+}
+
+/// Creates a uniquely named bucket on the test S3 server and returns the storage config for it.
+pub async fn fresh_s3_bucket() -> coffer_server::config::StorageConfig {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: the S3 storage tests need a real S3 API server. Run \
+                 scripts/test.sh (it starts one), or eval \"$(scripts/start-s3.sh)\". These \
+                 tests never skip themselves."
+            )
+        })
+    };
+    let endpoint = var("COFFER_TEST_S3_ENDPOINT");
+    let bucket = format!("coffer-test-{:016x}", rand::random::<u64>());
+    let res = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the S3 server at {endpoint}: {e}"));
+    assert!(
+        res.status().is_success(),
+        "creating bucket {bucket}: {}",
+        res.status()
+    );
+    coffer_server::config::StorageConfig::S3(coffer_server::config::S3Config {
+        bucket,
+        endpoint: Some(endpoint),
+        region: var("COFFER_TEST_S3_REGION"),
+        access_key_id: Some(var("COFFER_TEST_S3_ACCESS_KEY")),
+        secret_access_key: Some(coffer_server::config::Redacted::new(var(
+            "COFFER_TEST_S3_SECRET_KEY",
+        ))),
+        allow_http: true,
+    })
+}
+
+impl TestServer {
+    /// Starts a server whose blobs go to `blobs`; `tweak` adjusts the config further.
+    pub async fn start_vault(
+        backend: Backend,
+        blobs: Blobs,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let storage = match blobs {
+            Blobs::Local => None,
+            Blobs::S3 => Some(fresh_s3_bucket().await),
+        };
+        TestServer::start(backend, move |config| {
+            if let Some(storage) = storage {
+                config.storage = storage;
+            }
+            tweak(config);
+        })
+        .await
+    }
+
+    /// A janitor for this server's database and storage, run by hand in tests.
+    pub async fn janitor(&self) -> coffer_server::vault::janitor::Janitor {
+        coffer_server::vault::janitor::Janitor::from_config(&self.config, self.clock.clone())
+            .await
+            .expect("janitor starts")
+    }
+
+    /// The blob store this server writes to, for looking behind its back.
+    pub fn storage(&self) -> coffer_server::storage::Storage {
+        coffer_server::storage::Storage::open(&self.config.storage).expect("storage opens")
+    }
+
+    /// Sends a request like the app does (same-origin headers) with a session cookie.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<reqwest::Body>,
+    ) -> Response {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, &self.base);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("__Host-coffer_session={c}"));
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        req.send().await.expect("request is sent")
+    }
+}
+
+/// Runs the named async vault test body on SQLite and PostgreSQL, each with local and S3
+/// storage, and on MariaDB with local storage.
+#[macro_export]
+macro_rules! on_every_vault_backend {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_every_vault_backend!(@mod sqlite_local, Sqlite, Local; $($name),*);
+        $crate::on_every_vault_backend!(@mod sqlite_s3, Sqlite, S3; $($name),*);
+        $crate::on_every_vault_backend!(@mod postgres_local, Postgres, Local; $($name),*);
+        $crate::on_every_vault_backend!(@mod postgres_s3, Postgres, S3; $($name),*);
+        $crate::on_every_vault_backend!(@mod mariadb_local, Mysql, Local; $($name),*);
+    };
+    (@mod $module:ident, $db:ident, $blobs:ident; $($name:ident),*) => {
+        mod $module {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() {
+                   super::$name(
+                       $crate::common::Backend::$db,
+                       $crate::common::Blobs::$blobs,
+                   )
+                   .await
+               } )*
+        }
+    };
+}

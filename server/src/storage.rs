@@ -1,0 +1,257 @@
+//! Where encrypted file content lives: a local directory or an S3 bucket, through
+//! `object_store`.
+//!
+//! A file's content is stored as its upload parts, each a separate object
+//! `<blob id>/<part number>`, and read back by streaming those parts in order. Nothing is
+//! composed or copied at completion, so memory stays bounded (one part per request being
+//! uploaded, a few buffers per download) and the scheme is the same on a disk and on S3.
+//! Blob ids are 128 random bits chosen by the server; no object name ever comes from a user.
+
+use std::{collections::HashSet, ops::Range, sync::Arc};
+
+use bytes::Bytes;
+use futures_util::{stream::BoxStream, StreamExt, TryStreamExt};
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path, GetOptions, GetRange, ObjectStore,
+    ObjectStoreExt, PutPayload,
+};
+
+use crate::config::StorageConfig;
+
+/// The blob store. Cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+}
+
+/// Names the store only: the S3 client's own `Debug` would print its credentials.
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Storage({})", self.store)
+    }
+}
+
+/// A storage failure; the detail (which may hold paths) is for the log only.
+pub type StorageError = object_store::Error;
+
+/// A new random blob id: 32 lower-case hex characters.
+pub fn new_blob_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Whether `s` is an id this server could have made (32 lower-case hex characters).
+pub fn is_hex_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn part_path(blob: &str, part: u64) -> Path {
+    debug_assert!(is_hex_id(blob));
+    Path::from(format!("{blob}/{part}"))
+}
+
+/// How a stored ciphertext of `total` bytes is cut into parts of `part_size` bytes (the
+/// last part holds the remainder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartLayout {
+    pub total: u64,
+    pub part_size: u64,
+}
+
+impl PartLayout {
+    /// Number of parts (at least 1).
+    pub fn count(&self) -> u64 {
+        self.total.div_ceil(self.part_size).max(1)
+    }
+
+    /// The exact length of part `n`, or `None` if there is no such part.
+    pub fn len_of(&self, n: u64) -> Option<u64> {
+        let count = self.count();
+        if n >= count {
+            return None;
+        }
+        Some(if n + 1 < count {
+            self.part_size
+        } else {
+            self.total - n * self.part_size
+        })
+    }
+
+    /// The parts and in-part byte ranges that make up `range` of the whole.
+    fn segments(&self, range: Range<u64>) -> Vec<(u64, Range<u64>)> {
+        let mut out = Vec::new();
+        let mut pos = range.start;
+        while pos < range.end {
+            let n = pos / self.part_size;
+            let start = pos - n * self.part_size;
+            let end = (range.end - n * self.part_size).min(self.part_size);
+            out.push((n, start..end));
+            pos = n * self.part_size + end;
+        }
+        out
+    }
+}
+
+impl Storage {
+    /// Opens the configured store. Local directories are created; S3 buckets must exist.
+    pub fn open(config: &StorageConfig) -> Result<Storage, String> {
+        let store: Arc<dyn ObjectStore> = match config {
+            StorageConfig::Local { root } => {
+                std::fs::create_dir_all(root).map_err(|e| {
+                    format!("cannot create the blob directory {}: {e}", root.display())
+                })?;
+                Arc::new(
+                    LocalFileSystem::new_with_prefix(root)
+                        .map_err(|e| format!("cannot use the blob directory: {e}"))?
+                        .with_automatic_cleanup(true),
+                )
+            }
+            StorageConfig::S3(s3) => {
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(&s3.bucket)
+                    .with_region(&s3.region)
+                    .with_allow_http(s3.allow_http);
+                if let Some(endpoint) = &s3.endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
+                    builder = builder
+                        .with_access_key_id(id)
+                        .with_secret_access_key(secret.expose());
+                }
+                Arc::new(
+                    builder
+                        .build()
+                        .map_err(|e| format!("cannot use the S3 bucket: {e}"))?,
+                )
+            }
+        };
+        Ok(Storage { store })
+    }
+
+    /// Stores (or replaces) part `n` of a blob. Replacing is atomic on both backends: a
+    /// reader sees the old or the new part, never a mix.
+    pub async fn put_part(
+        &self,
+        blob: &str,
+        n: u64,
+        payload: PutPayload,
+    ) -> Result<(), StorageError> {
+        self.store.put(&part_path(blob, n), payload).await.map(drop)
+    }
+
+    /// Streams `range` of a blob laid out as `layout`, part after part.
+    pub fn read(
+        &self,
+        blob: &str,
+        layout: PartLayout,
+        range: Range<u64>,
+    ) -> BoxStream<'static, Result<Bytes, StorageError>> {
+        let store = self.store.clone();
+        let blob = blob.to_string();
+        futures_util::stream::iter(layout.segments(range))
+            .then(move |(n, bytes)| {
+                let store = store.clone();
+                let path = part_path(&blob, n);
+                async move {
+                    let options = GetOptions {
+                        range: Some(GetRange::Bounded(bytes)),
+                        ..Default::default()
+                    };
+                    Ok::<_, StorageError>(store.get_opts(&path, options).await?.into_stream())
+                }
+            })
+            .try_flatten()
+            .boxed()
+    }
+
+    /// Deletes every part of a blob (missing parts are fine).
+    pub async fn delete_blob(&self, blob: &str) -> Result<(), StorageError> {
+        let prefix = Path::from(blob);
+        let locations = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        self.store
+            .delete_stream(locations)
+            .try_for_each(|_| async { Ok(()) })
+            .await
+            .or_else(|e| match e {
+                object_store::Error::NotFound { .. } => Ok(()),
+                e => Err(e),
+            })
+    }
+
+    /// The ids of all blobs that have at least one stored part.
+    pub async fn blob_ids(&self) -> Result<HashSet<String>, StorageError> {
+        let listing = self.store.list_with_delimiter(None).await?;
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.parts().next().map(|s| s.as_ref().to_string()))
+            .filter(|s| is_hex_id(s))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_is_full_but_the_last() {
+        let l = PartLayout {
+            total: 250,
+            part_size: 100,
+        };
+        assert_eq!(l.count(), 3);
+        assert_eq!(
+            (0..4).map(|n| l.len_of(n)).collect::<Vec<_>>(),
+            [Some(100), Some(100), Some(50), None]
+        );
+        let exact = PartLayout {
+            total: 200,
+            part_size: 100,
+        };
+        assert_eq!((exact.count(), exact.len_of(1)), (2, Some(100)));
+    }
+
+    #[test]
+    fn ranges_map_onto_parts() {
+        let l = PartLayout {
+            total: 250,
+            part_size: 100,
+        };
+        assert_eq!(l.segments(0..250), [(0, 0..100), (1, 0..100), (2, 0..50)]);
+        assert_eq!(l.segments(150..151), [(1, 50..51)]);
+        assert_eq!(l.segments(99..201), [(0, 99..100), (1, 0..100), (2, 0..1)]);
+        assert_eq!(l.segments(200..250), [(2, 0..50)]);
+    }
+
+    #[test]
+    fn debug_output_never_shows_s3_credentials() {
+        let config = StorageConfig::S3(crate::config::S3Config {
+            bucket: "bucket".into(),
+            endpoint: Some("http://127.0.0.1:9".into()),
+            region: "us-east-1".into(),
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            secret_access_key: Some(crate::config::Redacted::new("hunter2-secret".into())),
+            allow_http: true,
+        });
+        let shown = format!("{:?}", Storage::open(&config).unwrap());
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("AKIDEXAMPLE"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn only_server_made_ids_pass() {
+        assert!(is_hex_id(&new_blob_id()));
+        assert!(!is_hex_id("../../etc/passwd"));
+        assert!(!is_hex_id(&"A".repeat(32)));
+        assert!(!is_hex_id(&"a".repeat(31)));
+    }
+}

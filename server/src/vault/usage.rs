@@ -1,0 +1,140 @@
+//! Per-user storage accounting: bytes in committed files plus bytes reserved by unfinished
+//! uploads. Reserving is one conditional `UPDATE` (`stored + reserved <= quota - size`), which
+//! every supported database applies atomically to the row, so two concurrent uploads that
+//! together exceed the quota cannot both get their reservation. The subtraction happens in
+//! Rust with checked arithmetic, so nothing in SQL can overflow.
+
+use coffer_app::backend::entities::user_usage::{self, Column};
+use sea_orm::{
+    sea_query::{Expr, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+use super::VaultError;
+
+/// What a user stores and has reserved, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub stored: i64,
+    pub reserved: i64,
+}
+
+/// The user's usage (zero if they never uploaded).
+pub async fn usage_of(db: &impl ConnectionTrait, user: i64) -> Result<Usage, VaultError> {
+    Ok(user_usage::Entity::find_by_id(user)
+        .one(db)
+        .await?
+        .map(|row| Usage {
+            stored: row.stored_bytes,
+            reserved: row.reserved_bytes,
+        })
+        .unwrap_or_default())
+}
+
+async fn ensure_row(db: &impl ConnectionTrait, user: i64) -> Result<(), VaultError> {
+    user_usage::Entity::insert(user_usage::ActiveModel {
+        user_id: Set(user),
+        stored_bytes: Set(0),
+        reserved_bytes: Set(0),
+    })
+    .on_conflict(
+        OnConflict::column(Column::UserId)
+            .update_column(Column::UserId)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Reserves `bytes` for an upload, or explains why the quota does not allow it.
+pub async fn reserve(
+    db: &impl ConnectionTrait,
+    user: i64,
+    bytes: u64,
+    quota: u64,
+) -> Result<(), VaultError> {
+    let refuse = |usage: Usage| {
+        let used = u64::try_from(usage.stored.saturating_add(usage.reserved)).unwrap_or(0);
+        VaultError::QuotaExceeded(format!(
+            "This file needs {} but only {} of your {} quota is free.",
+            human(bytes),
+            human(quota.saturating_sub(used)),
+            human(quota)
+        ))
+    };
+    let (Ok(size), Some(room)) = (i64::try_from(bytes), quota.checked_sub(bytes)) else {
+        return Err(refuse(usage_of(db, user).await?));
+    };
+    let room = i64::try_from(room).unwrap_or(i64::MAX);
+    ensure_row(db, user).await?;
+    let updated = user_usage::Entity::update_many()
+        .col_expr(
+            Column::ReservedBytes,
+            Expr::col(Column::ReservedBytes).add(size),
+        )
+        .filter(Column::UserId.eq(user))
+        .filter(
+            Expr::expr(Expr::col(Column::StoredBytes).add(Expr::col(Column::ReservedBytes)))
+                .lte(room),
+        )
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(refuse(usage_of(db, user).await?))
+    }
+}
+
+/// Adds `stored` and `reserved` (either may be negative) to the user's counters.
+pub async fn adjust(
+    db: &impl ConnectionTrait,
+    user: i64,
+    stored: i64,
+    reserved: i64,
+) -> Result<(), VaultError> {
+    user_usage::Entity::update_many()
+        .col_expr(
+            Column::StoredBytes,
+            Expr::col(Column::StoredBytes).add(stored),
+        )
+        .col_expr(
+            Column::ReservedBytes,
+            Expr::col(Column::ReservedBytes).add(reserved),
+        )
+        .filter(Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Bytes for people: `1.5 GiB`, `300 KiB`, `12 bytes`.
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    format!("{} {}", text.trim_end_matches(".0"), UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human;
+
+    #[test]
+    fn sizes_read_like_a_person_would_write_them() {
+        assert_eq!(human(12), "12 bytes");
+        assert_eq!(human(300 * 1024), "300 KiB");
+        assert_eq!(human(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(human(10 * 1024 * 1024 * 1024), "10 GiB");
+    }
+}
