@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test Coffer has, and exits non-zero on any failure:
 #   1. installs what is missing (scripts/install-deps.sh; skips what is present)
-#   2. starts PostgreSQL and MariaDB (scripts/start-databases.sh; fails loudly if it cannot)
+#   2. starts PostgreSQL and MariaDB (scripts/start-databases.sh; fails loudly if it cannot) and
+#      an S3 API server on loopback (scripts/start-s3.sh: moto_server; stopped at the end if this
+#      script started it)
 #   3. native tests: crypto, app (with the server side), migrations, server integration tests
-#      against SQLite, PostgreSQL and MariaDB (fresh databases per test)
+#      against SQLite, PostgreSQL and MariaDB (fresh databases per test); the vault tests also
+#      with S3 storage (a fresh bucket per test)
 #   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
 #   5. cargo leptos build (debug), a real server on a free loopback port, Playwright in Debian's
 #      headless Chromium against it
@@ -33,6 +36,15 @@ eval "$(scripts/start-databases.sh)"
 [ -n "${COFFER_TEST_POSTGRES_URL:-}" ] && [ -n "${COFFER_TEST_MYSQL_URL:-}" ] \
     || die "start-databases.sh did not export the database URLs"
 
+step "starting the S3 API server (moto)"
+S3_PIDFILE=/tmp/coffer-moto-9000.pid
+S3_WAS_RUNNING=false
+curl -fsS --max-time 2 http://127.0.0.1:9000/ 2>/dev/null | grep -q ListAllMyBucketsResult && S3_WAS_RUNNING=true
+eval "$(scripts/start-s3.sh)"
+[ -n "${COFFER_TEST_S3_ENDPOINT:-}" ] || die "start-s3.sh did not export the S3 endpoint"
+stop_s3() { if [ "$S3_WAS_RUNNING" = false ] && [ -f "$S3_PIDFILE" ]; then kill "$(cat "$S3_PIDFILE")" 2>/dev/null || true; fi; }
+trap stop_s3 EXIT
+
 step "native tests (crypto, app, migrations, server on SQLite + PostgreSQL + MariaDB)"
 cargo test -p coffer-crypto -p coffer-migration -p coffer-server
 cargo test -p coffer-app --features ssr
@@ -56,7 +68,7 @@ SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
 COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
     "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
-cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
+cleanup() { kill "$SERVER_PID" 2>/dev/null || true; stop_s3; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1 && break
