@@ -108,6 +108,13 @@ fn decode_blob(field: &str, text: &str) -> Result<Vec<u8>, VaultError> {
         .map_err(|_| VaultError::invalid(format!("{field} must be unpadded base64url.")))
 }
 
+/// Decodes `sealed_metadata` and checks it has the shape of a blob 0x05.
+fn sealed_metadata_from(text: &str) -> Result<Vec<u8>, VaultError> {
+    let bytes = decode_blob("sealed_metadata", text)?;
+    check_sealed_metadata(&bytes)?;
+    Ok(bytes)
+}
+
 fn check_sealed_metadata(bytes: &[u8]) -> Result<(), VaultError> {
     let ok = bytes.first() == Some(&0x05)
         && (SEALED_METADATA_MIN..=SEALED_METADATA_MAX).contains(&bytes.len())
@@ -409,9 +416,8 @@ async fn complete_upload(
 ) -> Result<Response, VaultError> {
     let owner = caller(&state, &headers).await?;
     let req: Completion = parse_json(&body)?;
-    let sealed_metadata = decode_blob("sealed_metadata", &req.sealed_metadata)?;
+    let sealed_metadata = sealed_metadata_from(&req.sealed_metadata)?;
     let wrapped_key = decode_blob("wrapped_key", &req.wrapped_key)?;
-    check_sealed_metadata(&sealed_metadata)?;
     check_wrapped_key(&wrapped_key)?;
     let upload = find_upload(&state, owner, &id).await?;
     let layout = layout_of(&upload);
@@ -738,9 +744,7 @@ async fn rename_file(
     body: Bytes,
 ) -> Result<Response, VaultError> {
     let owner = caller(&state, &headers).await?;
-    let req: Rename = parse_json(&body)?;
-    let sealed_metadata = decode_blob("sealed_metadata", &req.sealed_metadata)?;
-    check_sealed_metadata(&sealed_metadata)?;
+    let sealed_metadata = sealed_metadata_from(&parse_json::<Rename>(&body)?.sealed_metadata)?;
     let file = find_file(&state, owner, &id).await?;
     let mut active: files::ActiveModel = file.into();
     active.sealed_metadata = Set(sealed_metadata);

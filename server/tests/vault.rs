@@ -14,7 +14,7 @@ use std::{
 use coffer_app::{keyring::Registration, wire::b64};
 use coffer_crypto::{
     ciphertext_len, open_metadata, seal_metadata, unwrap_file_key, wrap_file_key, FileId, FileKey,
-    FileMetadata, StreamDecryptor, StreamEncryptor,
+    FileMetadata, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
 };
 use common::{session_cookie, Backend, Blobs, TestServer};
 use rand::RngCore;
@@ -29,6 +29,7 @@ const CHUNK: u32 = 4096;
 
 on_every_vault_backend!(
     a_file_uploaded_in_parts_downloads_and_decrypts_to_the_same_bytes,
+    a_file_of_several_default_size_parts_round_trips,
     empty_and_one_byte_files_round_trip,
     a_resent_part_replaces_the_earlier_one,
     parts_of_the_wrong_size_are_refused_and_nothing_is_stored,
@@ -116,34 +117,46 @@ async fn post_json(s: &TestServer, path: &str, cookie: &str, body: Value) -> req
 
 /// `POST /api/uploads` for `plaintext`, then encrypts it under the returned file id.
 async fn begin(s: &TestServer, u: &User, plaintext: &[u8]) -> Upload {
-    let size = ciphertext_len(plaintext.len() as u64, CHUNK).unwrap();
-    let res = post_json(
-        s,
-        "/api/uploads",
-        &u.cookie,
-        json!({ "ciphertext_size": size, "chunk_size": CHUNK, "part_size": PART }),
-    )
-    .await;
+    begin_with(s, u, plaintext, CHUNK, Some(PART)).await
+}
+
+/// Like [`begin`] with a chosen chunk size, and a part size (`None`: the server's default).
+async fn begin_with(
+    s: &TestServer,
+    u: &User,
+    plaintext: &[u8],
+    chunk_size: u32,
+    part_size: Option<u64>,
+) -> Upload {
+    let size = ciphertext_len(plaintext.len() as u64, chunk_size).unwrap();
+    let mut request = json!({ "ciphertext_size": size, "chunk_size": chunk_size });
+    if let Some(part_size) = part_size {
+        request["part_size"] = json!(part_size);
+    }
+    let res = post_json(s, "/api/uploads", &u.cookie, request).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created = json_of(res).await;
     let file_id = created["file_id"].as_str().unwrap().to_string();
     let key = FileKey::generate(&mut OsRng);
-    let mut enc = StreamEncryptor::new(&key, &self::file_id(&file_id), CHUNK, &mut OsRng).unwrap();
+    let mut enc =
+        StreamEncryptor::new(&key, &self::file_id(&file_id), chunk_size, &mut OsRng).unwrap();
     let mut ciphertext = enc.header().to_vec();
     ciphertext.extend(enc.push(plaintext).unwrap());
     ciphertext.extend(enc.finish().unwrap());
     assert_eq!(ciphertext.len() as u64, size);
-    assert_eq!(created["part_size"], PART);
+    let requested = part_size;
+    let part_size = created["part_size"].as_u64().unwrap();
     assert_eq!(
-        created["part_count"],
-        (ciphertext.len() as u64).div_ceil(PART)
+        part_size,
+        requested.unwrap_or(s.config.vault.max_part_bytes)
     );
+    assert_eq!(created["part_count"], size.div_ceil(part_size));
     Upload {
         upload_id: created["upload_id"].as_str().unwrap().to_string(),
         file_id,
         key,
         ciphertext,
-        part_size: PART,
+        part_size,
     }
 }
 
@@ -163,10 +176,15 @@ async fn put_part(
     .await
 }
 
+/// Sends every part at once, as a browser with parallel uploads may: the order in which parts
+/// arrive does not matter.
 async fn send_all_parts(s: &TestServer, u: &User, up: &Upload) {
-    // Last part first: the order parts arrive in does not matter.
-    for n in (0..up.part_count()).rev() {
-        let res = put_part(s, u, up, n, up.part(n)).await;
+    let sends = (0..up.part_count()).map(|n| put_part(s, u, up, n, up.part(n)));
+    for (n, res) in futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .enumerate()
+    {
         assert_eq!(res.status(), StatusCode::NO_CONTENT, "part {n}");
     }
 }
@@ -220,6 +238,17 @@ async fn list_uploads(s: &TestServer, u: &User) -> Value {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     json_of(res).await
+}
+
+async fn files_of(s: &TestServer, u: &User) -> Vec<Value> {
+    list_files(s, u).await["files"].as_array().unwrap().clone()
+}
+
+async fn uploads_of(s: &TestServer, u: &User) -> Vec<Value> {
+    list_uploads(s, u).await["uploads"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// Downloads a file and decrypts it with the key unwrapped from the listing, as the browser does.
@@ -299,10 +328,7 @@ async fn a_file_uploaded_in_parts_downloads_and_decrypts_to_the_same_bytes(b: Ba
     assert_eq!(listing["files"].as_array().unwrap().len(), 1);
     assert_eq!(listing["usage"]["stored_bytes"], up.ciphertext.len() as u64);
     assert_eq!(listing["usage"]["reserved_bytes"], 0);
-    assert!(list_uploads(&s, &alice).await["uploads"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(uploads_of(&s, &alice).await.is_empty());
 
     let (name, back) = download_and_decrypt(&s, &alice, &up.file_id).await;
     assert_eq!(name, "holiday.jpg");
@@ -356,6 +382,23 @@ async fn a_file_uploaded_in_parts_downloads_and_decrypts_to_the_same_bytes(b: Ba
         .await
         .unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+async fn a_file_of_several_default_size_parts_round_trips(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    // Two full 8 MiB parts and a short third, with the crypto crate's default chunk size.
+    let plaintext = random_bytes(17 * 1024 * 1024);
+    let up = begin_with(&s, &alice, &plaintext, DEFAULT_CHUNK_SIZE, None).await;
+    assert_eq!((up.part_size, up.part_count()), (8 * 1024 * 1024, 3));
+    send_all_parts(&s, &alice, &up).await;
+    assert_eq!(
+        complete(&s, &alice, &up, "big.bin").await.status(),
+        StatusCode::CREATED
+    );
+    let (name, back) = download_and_decrypt(&s, &alice, &up.file_id).await;
+    assert_eq!(name, "big.bin");
+    assert!(back == plaintext, "identical bytes");
 }
 
 async fn empty_and_one_byte_files_round_trip(b: Backend, o: Blobs) {
@@ -451,10 +494,7 @@ async fn parts_of_the_wrong_size_are_refused_and_nothing_is_stored(b: Backend, o
         (status, code.as_str()),
         (StatusCode::CONFLICT, "incomplete")
     );
-    assert!(list_files(&s, &alice).await["files"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(files_of(&s, &alice).await.is_empty());
 }
 
 async fn a_part_over_the_server_limit_is_refused(b: Backend, o: Blobs) {
@@ -524,10 +564,7 @@ async fn declared_sizes_that_no_ciphertext_has_or_too_large_are_refused(b: Backe
         body["message"].as_str().unwrap().contains("at most"),
         "{body}"
     );
-    assert!(list_uploads(&s, &alice).await["uploads"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(uploads_of(&s, &alice).await.is_empty());
     assert_eq!(usage(&s, &alice).await, (0, 0));
 }
 
@@ -628,10 +665,7 @@ async fn malformed_bodies_are_400_with_a_json_reason(b: Backend, o: Blobs) {
             "{body}"
         );
     }
-    assert!(list_files(&s, &alice).await["files"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(files_of(&s, &alice).await.is_empty());
     // The upload is untouched by the bad attempts and still completes.
     assert_eq!(
         complete(&s, &alice, &up, "hello.txt").await.status(),
@@ -681,13 +715,7 @@ async fn anonymous_callers_get_401_everywhere(b: Backend, o: Blobs) {
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
     }
-    assert_eq!(
-        list_files(&s, &alice).await["files"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(files_of(&s, &alice).await.len(), 1);
 }
 
 async fn another_users_files_and_uploads_look_missing(b: Backend, o: Blobs) {
@@ -732,23 +760,11 @@ async fn another_users_files_and_uploads_look_missing(b: Backend, o: Blobs) {
     }
     let res = put_part(&s, &bob, &pending, 0, pending.part(0)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(list_files(&s, &bob).await["files"]
-        .as_array()
-        .unwrap()
-        .is_empty());
-    assert!(list_uploads(&s, &bob).await["uploads"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(files_of(&s, &bob).await.is_empty());
+    assert!(uploads_of(&s, &bob).await.is_empty());
     // Alice's things are untouched.
     assert!(download_and_decrypt(&s, &alice, &file.file_id).await.1 == plaintext);
-    assert_eq!(
-        list_uploads(&s, &alice).await["uploads"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(uploads_of(&s, &alice).await.len(), 1);
 }
 
 async fn an_upload_over_quota_is_413_with_a_readable_message(b: Backend, o: Blobs) {
@@ -801,13 +817,7 @@ async fn concurrent_uploads_over_quota_get_exactly_one_reservation(b: Backend, o
         .count();
     assert_eq!((created, refused), (1, 5), "{statuses:?}");
     assert_eq!(usage(&s, &alice).await, (0, size));
-    assert_eq!(
-        list_uploads(&s, &alice).await["uploads"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(uploads_of(&s, &alice).await.len(), 1);
 }
 
 async fn complete_with_a_missing_part_is_409_and_stores_no_file(b: Backend, o: Blobs) {
@@ -828,10 +838,7 @@ async fn complete_with_a_missing_part_is_409_and_stores_no_file(b: Backend, o: B
         (body["error"].as_str(), &body["missing_parts"]),
         (Some("incomplete"), &json!([2]))
     );
-    assert!(list_files(&s, &alice).await["files"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(files_of(&s, &alice).await.is_empty());
     let res = s
         .send(
             Method::GET,
@@ -895,10 +902,7 @@ async fn cancel_frees_the_reservation_and_the_parts(b: Backend, o: Blobs) {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(usage(&s, &alice).await, (0, 0));
-    assert!(list_uploads(&s, &alice).await["uploads"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(uploads_of(&s, &alice).await.is_empty());
     assert!(s.storage().blob_ids().await.unwrap().is_empty());
     assert_eq!(
         put_part(&s, &alice, &up, 1, up.part(1)).await.status(),
