@@ -382,6 +382,25 @@ async fn a_file_uploaded_in_parts_downloads_and_decrypts_to_the_same_bytes(b: Ba
         .await
         .unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        beyond.headers()[header::CONTENT_RANGE],
+        format!("bytes */{}", up.ciphertext.len()).as_str()
+    );
+    let head = s
+        .http
+        .head(s.url(&path))
+        .header(
+            header::COOKIE,
+            format!("__Host-coffer_session={}", alice.cookie),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        head.headers()[header::CONTENT_LENGTH],
+        up.ciphertext.len().to_string().as_str()
+    );
 }
 
 async fn a_file_of_several_default_size_parts_round_trips(b: Backend, o: Blobs) {
