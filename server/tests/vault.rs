@@ -47,6 +47,7 @@ on_every_vault_backend!(
     rename_replaces_only_the_sealed_metadata,
     delete_removes_the_file_and_frees_usage,
     the_janitor_removes_expired_uploads_and_orphan_blobs,
+    a_restart_mid_upload_shows_no_file_keeps_committed_ones_and_leaks_nothing,
     part_zero_must_carry_this_uploads_header,
     bearer_tokens_work_like_the_session,
 );
@@ -1071,6 +1072,44 @@ async fn the_janitor_removes_expired_uploads_and_orphan_blobs(b: Backend, o: Blo
         download_and_decrypt(&s, &alice, &kept.file_id).await.0,
         "kept"
     );
+}
+
+async fn a_restart_mid_upload_shows_no_file_keeps_committed_ones_and_leaks_nothing(
+    b: Backend,
+    o: Blobs,
+) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let plaintext = random_bytes(150_000);
+    let committed = upload(&s, &alice, "committed", &plaintext).await;
+    let interrupted = begin(&s, &alice, &random_bytes(200_000)).await;
+    for n in [0, 2] {
+        let res = put_part(&s, &alice, &interrupted, n, interrupted.part(n)).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+
+    let s = s.restart().await;
+    let files = files_of(&s, &alice).await;
+    assert_eq!(files.len(), 1, "only the committed file is visible");
+    assert!(download_and_decrypt(&s, &alice, &committed.file_id).await.1 == plaintext);
+    // The interrupted upload can be resumed ...
+    let pending = uploads_of(&s, &alice).await;
+    assert_eq!(pending[0]["received_parts"], json!([0, 2]));
+    // ... or, left alone, is cleaned up without leaking content or quota.
+    s.advance(s.config.vault.upload_abandon + Duration::from_secs(1));
+    let alice = User {
+        cookie: session_cookie(&s.login("alice", PASSWORD, None).await).unwrap(),
+        reg: alice.reg,
+    };
+    let report = s.janitor().await.run_once().await.unwrap();
+    assert_eq!((report.expired_uploads, report.orphan_blobs), (1, 0));
+    assert!(uploads_of(&s, &alice).await.is_empty());
+    assert_eq!(
+        usage(&s, &alice).await,
+        (committed.ciphertext.len() as u64, 0)
+    );
+    assert_eq!(s.storage().blob_ids().await.unwrap().len(), 1);
+    assert!(download_and_decrypt(&s, &alice, &committed.file_id).await.1 == plaintext);
 }
 
 async fn part_zero_must_carry_this_uploads_header(b: Backend, o: Blobs) {

@@ -297,6 +297,30 @@ impl TestServer {
         .await
     }
 
+    /// Stops this server abruptly (no shutdown; nothing in memory survives) and starts a new
+    /// one on the same database, storage, data directory and clock, as a restart after a crash.
+    pub async fn restart(self) -> TestServer {
+        self._task.abort();
+        let _ = self._task.await;
+        let leptos = leptos::config::LeptosOptions::builder()
+            .output_name("coffer")
+            .build();
+        let router = coffer_server::build(&self.config, leptos, self.clock.clone())
+            .await
+            .expect("server builds again");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestServer {
+            base,
+            _task: task,
+            ..self
+        }
+    }
+
     /// A janitor for this server's database and storage, run by hand in tests.
     pub async fn janitor(&self) -> coffer_server::vault::janitor::Janitor {
         coffer_server::vault::janitor::Janitor::from_config(&self.config, self.clock.clone())
