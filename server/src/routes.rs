@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::ServerState;
 
-/// `GET /healthz`: 200 when the database answers and the data directory is
-/// writable, 503 otherwise (details in the log, not the body).
+/// `GET /healthz`: 200 when the database answers, the data directory is
+/// writable and the blob store answers, 503 otherwise (details in the log, not the body).
 pub async fn health(State(state): State<ServerState>) -> Response {
     let db_ok = state
         .app
@@ -26,6 +26,14 @@ pub async fn health(State(state): State<ServerState>) -> Response {
         .await
         .map_err(|e| tracing::error!(%e, "health: data directory"))
         .is_ok();
+    let storage_ok = storage_ok
+        && state
+            .vault
+            .storage
+            .check()
+            .await
+            .map_err(|e| tracing::error!(%e, "health: blob storage"))
+            .is_ok();
     let status = if db_ok && storage_ok {
         StatusCode::OK
     } else {

@@ -184,6 +184,14 @@ impl Storage {
             })
     }
 
+    /// Whether the store answers: one listing of an empty prefix (a single request on S3).
+    pub async fn check(&self) -> Result<(), StorageError> {
+        self.store
+            .list_with_delimiter(Some(&Path::from("healthz")))
+            .await
+            .map(drop)
+    }
+
     /// The ids of all blobs that have at least one stored part.
     pub async fn blob_ids(&self) -> Result<HashSet<String>, StorageError> {
         let listing = self.store.list_with_delimiter(None).await?;

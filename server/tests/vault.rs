@@ -1165,6 +1165,30 @@ async fn bearer_tokens_work_like_the_session(b: Backend, o: Blobs) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_blob_storage_that_does_not_answer() {
+    let s = TestServer::start_vault(Backend::Sqlite, Blobs::S3, |_| {}).await;
+    let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let s = TestServer::start_vault(Backend::Sqlite, Blobs::S3, |c| {
+        if let coffer_server::config::StorageConfig::S3(s3) = &mut c.storage {
+            s3.bucket = format!("coffer-missing-{:016x}", rand::random::<u64>());
+        }
+    })
+    .await;
+    let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = json_of(res).await;
+    assert_eq!(
+        (body["database"].as_str(), body["storage"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
+    assert!(
+        !body.to_string().contains("coffer-missing"),
+        "no storage names in the body"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Zero knowledge: a marker in a file's name and content appears nowhere the server writes.
 
