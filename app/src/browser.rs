@@ -37,6 +37,47 @@ pub fn download_text(filename: &str, text: &str) {
 }
 
 const USERNAME_KEY: &str = "coffer.username";
+const THEME_KEY: &str = "coffer.theme";
+
+/// The theme choices: follow the system, or pin one.
+pub const THEMES: [(&str, &str); 3] = [("system", "System"), ("light", "Light"), ("dark", "Dark")];
+
+/// The saved theme choice ("system" when none).
+pub fn saved_theme() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        gloo_storage::LocalStorage::get::<String>(THEME_KEY)
+            .ok()
+            .filter(|t| THEMES.iter().any(|(v, _)| v == t))
+            .unwrap_or_else(|| "system".into())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = THEME_KEY;
+        "system".into()
+    }
+}
+
+/// Applies a theme choice to the page (`data-theme` on `<html>`) and saves it.
+pub fn apply_theme(theme: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = match theme {
+                "light" | "dark" => root.set_attribute("data-theme", theme),
+                _ => root.remove_attribute("data-theme"),
+            };
+        }
+        let _ = gloo_storage::LocalStorage::set(THEME_KEY, theme);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = theme;
+}
 
 /// The username last used to log in on this device (not a secret).
 pub fn remembered_username() -> Option<String> {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api,
+    api, browser,
     error::AppError,
     pages::UnlockForm,
     session::{use_session, Session},
@@ -20,6 +20,7 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 " Coffer"
             </a>
+            <ThemePicker/>
             <nav aria-label="Main">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -38,6 +39,31 @@ pub fn Header() -> impl IntoView {
                 </Suspense>
             </nav>
         </header>
+    }
+}
+
+/// Light, dark, or whatever the system says; remembered on this device.
+#[component]
+fn ThemePicker() -> impl IntoView {
+    let theme = RwSignal::new("system".to_string());
+    Effect::new(move |_| {
+        let saved = browser::saved_theme();
+        browser::apply_theme(&saved);
+        theme.set(saved);
+    });
+    view! {
+        <div class="theme-picker">
+            <label for="theme">"Theme"</label>
+            <select id="theme" on:change=move |ev| {
+                let value = event_target_value(&ev);
+                browser::apply_theme(&value);
+                theme.set(value);
+            }>
+                {browser::THEMES.iter().map(|(value, label)| view! {
+                    <option value=*value selected=move || theme.get() == *value>{*label}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 
