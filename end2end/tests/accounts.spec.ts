@@ -7,8 +7,9 @@ import { appendFileSync, readFileSync } from 'node:fs';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const username = `e2e_${run}`;
-// Unicode, long, and unique to this run: easy to search for afterwards.
-const password = `Violet-Otter-Harbor-${run}-ключ-🔑`;
+// Unicode, exactly 128 characters (code points), and unique to this run: easy to
+// search for afterwards.
+const password = [...`Violet-Otter-Harbor-${run}-ключ-🔑-`.repeat(8)].slice(0, 128).join('');
 
 function recordSecret(label: string, value: string) {
   const file = process.env.COFFER_E2E_SECRETS;
