@@ -7,6 +7,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261123_000001_accounts;
 mod m20261123_000002_vault;
 

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::columns::{big_pk, create_indexes, drop_tables, owned_by_user};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -56,25 +58,6 @@ enum ServerSecrets {
     Table,
     Name,
     Value,
-}
-
-/// A 64-bit auto-increment primary key (same type on all three databases).
-fn big_pk<T: IntoIden>(col: T) -> ColumnDef {
-    big_integer(col).auto_increment().primary_key().take()
-}
-
-/// A foreign key from `table.user_id`-like column to `users.id`, cascading deletes.
-fn owned_by_user<T: IntoIden + Copy + 'static>(
-    name: &str,
-    table: T,
-    col: T,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(table, col)
-        .to(Users::Table, Users::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
 }
 
 #[async_trait::async_trait]
@@ -148,36 +131,34 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, table, col) in [
-            (
-                "idx_sessions_user",
-                Sessions::Table.into_iden(),
-                Sessions::UserId.into_iden(),
-            ),
-            (
-                "idx_api_tokens_user",
-                ApiTokens::Table.into_iden(),
-                ApiTokens::UserId.into_iden(),
-            ),
-        ] {
-            manager
-                .create_index(Index::create().name(name).table(table).col(col).to_owned())
-                .await?;
-        }
-        Ok(())
+        create_indexes(
+            manager,
+            vec![
+                (
+                    "idx_sessions_user",
+                    Sessions::Table.into_iden(),
+                    Sessions::UserId.into_iden(),
+                ),
+                (
+                    "idx_api_tokens_user",
+                    ApiTokens::Table.into_iden(),
+                    ApiTokens::UserId.into_iden(),
+                ),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ApiTokens::Table.into_iden(),
-            Sessions::Table.into_iden(),
-            Users::Table.into_iden(),
-            ServerSecrets::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                ApiTokens::Table.into_iden(),
+                Sessions::Table.into_iden(),
+                Users::Table.into_iden(),
+                ServerSecrets::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

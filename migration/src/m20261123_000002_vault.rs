@@ -1,7 +1,9 @@
 //! The vault: committed files, uploads in progress with the parts that arrived, and per-user
 //! usage (bytes stored plus bytes reserved by unfinished uploads) for race-free quota checks.
 
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::columns::{create_indexes, drop_tables, hex_id, owned_by_user};
 
 pub struct Migration;
 
@@ -9,12 +11,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000002_vault"
     }
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
 }
 
 #[derive(DeriveIden)]
@@ -63,28 +59,6 @@ enum UserUsage {
     ReservedBytes,
 }
 
-/// A 32-character lower-case hex id (128 random bits), also fine as a MySQL key.
-fn hex_id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).string_len(32).not_null().to_owned()
-}
-
-fn big<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().to_owned()
-}
-
-fn owner_fk<T: IntoIden + 'static, C: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    col: C,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(table, col)
-        .to(Users::Table, Users::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -93,16 +67,16 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Files::Table)
                     .col(hex_id(Files::Id).primary_key())
-                    .col(big(Files::OwnerId))
-                    .col(big(Files::CiphertextSize))
-                    .col(ColumnDef::new(Files::ChunkSize).integer().not_null())
-                    .col(big(Files::PartSize))
-                    .col(ColumnDef::new(Files::SealedMetadata).blob().not_null())
-                    .col(ColumnDef::new(Files::WrappedKey).blob().not_null())
+                    .col(big_integer(Files::OwnerId))
+                    .col(big_integer(Files::CiphertextSize))
+                    .col(integer(Files::ChunkSize))
+                    .col(big_integer(Files::PartSize))
+                    .col(blob(Files::SealedMetadata))
+                    .col(blob(Files::WrappedKey))
                     .col(hex_id(Files::StorageKey).unique_key())
-                    .col(big(Files::CreatedAt))
-                    .col(big(Files::UpdatedAt))
-                    .foreign_key(&mut owner_fk(
+                    .col(big_integer(Files::CreatedAt))
+                    .col(big_integer(Files::UpdatedAt))
+                    .foreign_key(&mut owned_by_user(
                         "fk_files_owner",
                         Files::Table,
                         Files::OwnerId,
@@ -116,15 +90,15 @@ impl MigrationTrait for Migration {
                     .table(Uploads::Table)
                     .col(hex_id(Uploads::Id).primary_key())
                     .col(hex_id(Uploads::FileId).unique_key())
-                    .col(big(Uploads::OwnerId))
-                    .col(big(Uploads::DeclaredSize))
-                    .col(ColumnDef::new(Uploads::ChunkSize).integer().not_null())
-                    .col(big(Uploads::PartSize))
-                    .col(big(Uploads::PartCount))
+                    .col(big_integer(Uploads::OwnerId))
+                    .col(big_integer(Uploads::DeclaredSize))
+                    .col(integer(Uploads::ChunkSize))
+                    .col(big_integer(Uploads::PartSize))
+                    .col(big_integer(Uploads::PartCount))
                     .col(hex_id(Uploads::StorageKey).unique_key())
-                    .col(big(Uploads::CreatedAt))
-                    .col(big(Uploads::ExpiresAt))
-                    .foreign_key(&mut owner_fk(
+                    .col(big_integer(Uploads::CreatedAt))
+                    .col(big_integer(Uploads::ExpiresAt))
+                    .foreign_key(&mut owned_by_user(
                         "fk_uploads_owner",
                         Uploads::Table,
                         Uploads::OwnerId,
@@ -137,8 +111,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(UploadParts::Table)
                     .col(hex_id(UploadParts::UploadId))
-                    .col(big(UploadParts::PartNumber))
-                    .col(big(UploadParts::Size))
+                    .col(big_integer(UploadParts::PartNumber))
+                    .col(big_integer(UploadParts::Size))
                     .primary_key(
                         Index::create()
                             .col(UploadParts::UploadId)
@@ -151,10 +125,10 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(UserUsage::Table)
-                    .col(big(UserUsage::UserId).primary_key())
-                    .col(big(UserUsage::StoredBytes).default(0))
-                    .col(big(UserUsage::ReservedBytes).default(0))
-                    .foreign_key(&mut owner_fk(
+                    .col(big_integer(UserUsage::UserId).primary_key())
+                    .col(big_integer(UserUsage::StoredBytes).default(0))
+                    .col(big_integer(UserUsage::ReservedBytes).default(0))
+                    .foreign_key(&mut owned_by_user(
                         "fk_user_usage_user",
                         UserUsage::Table,
                         UserUsage::UserId,
@@ -162,41 +136,39 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, table, col) in [
-            (
-                "idx_files_owner",
-                Files::Table.into_iden(),
-                Files::OwnerId.into_iden(),
-            ),
-            (
-                "idx_uploads_owner",
-                Uploads::Table.into_iden(),
-                Uploads::OwnerId.into_iden(),
-            ),
-            (
-                "idx_uploads_expires",
-                Uploads::Table.into_iden(),
-                Uploads::ExpiresAt.into_iden(),
-            ),
-        ] {
-            manager
-                .create_index(Index::create().name(name).table(table).col(col).to_owned())
-                .await?;
-        }
-        Ok(())
+        create_indexes(
+            manager,
+            vec![
+                (
+                    "idx_files_owner",
+                    Files::Table.into_iden(),
+                    Files::OwnerId.into_iden(),
+                ),
+                (
+                    "idx_uploads_owner",
+                    Uploads::Table.into_iden(),
+                    Uploads::OwnerId.into_iden(),
+                ),
+                (
+                    "idx_uploads_expires",
+                    Uploads::Table.into_iden(),
+                    Uploads::ExpiresAt.into_iden(),
+                ),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            UserUsage::Table.into_iden(),
-            UploadParts::Table.into_iden(),
-            Uploads::Table.into_iden(),
-            Files::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                UserUsage::Table.into_iden(),
+                UploadParts::Table.into_iden(),
+                Uploads::Table.into_iden(),
+                Files::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
