@@ -72,7 +72,7 @@ pub use password::{
 };
 pub use recovery::RecoveryKey;
 pub use stream::{
-    chunk_count, ciphertext_len, parse_header_len, plaintext_len, ChunkSchedule, StreamDecryptor,
-    StreamEncryptor, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
+    chunk_count, ciphertext_len, header_file_id, parse_header_len, plaintext_len, ChunkSchedule,
+    StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
 };
 pub use wrap::{unwrap_file_key, wrap_file_key};

@@ -92,3 +92,41 @@ pub fn parse_header_len(first_bytes: &[u8]) -> Result<usize, Error> {
         Some(_) => Err(Error::UnsupportedVersion),
     }
 }
+
+/// The file id a header names (`header` must be exactly the header bytes). For decrypting a
+/// stand-alone `.coffer` file whose expected id is not known from elsewhere: the key commitment
+/// covers the id, so a key for another file still fails in
+/// [`ChunkSchedule::for_decryption`](crate::ChunkSchedule::for_decryption).
+pub fn header_file_id(header: &[u8]) -> Result<FileId, Error> {
+    Header::decode(header).map(|h| h.file_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Header {
+        Header {
+            chunk_size: 65536,
+            salt: [7; SALT_LEN],
+            file_id: FileId::from_bytes([9; 16]),
+            commitment: [3; KEY_LEN],
+        }
+    }
+
+    #[test]
+    fn header_file_id_reads_the_id_a_header_names() {
+        let bytes = sample().encode();
+        assert_eq!(header_file_id(&bytes).unwrap(), FileId::from_bytes([9; 16]));
+    }
+
+    #[test]
+    fn header_file_id_rejects_cut_or_foreign_bytes() {
+        let bytes = sample().encode();
+        assert!(header_file_id(&bytes[..HEADER_LEN - 1]).is_err());
+        assert!(header_file_id(b"NOTCOFFERAFILE").is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(header_file_id(&long).is_err());
+    }
+}
