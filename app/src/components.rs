@@ -28,9 +28,11 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(_)) => view! {
                                 <a href="/vault">"Vault"</a>
                                 <a href="/account">"Account"</a>
+                                <a href="/decrypt">"Decrypt a file"</a>
                                 <LogoutButton/>
                             }.into_any(),
                             _ => view! {
+                                <a href="/decrypt">"Decrypt a file"</a>
                                 <a href="/login">"Log in"</a>
                                 <a href="/register" class="button">"Create account"</a>
                             }.into_any(),

@@ -2,11 +2,15 @@
 //! functions beside them. Server-only code lives in `backend` behind `ssr`.
 
 #![forbid(unsafe_code)]
+// The vault page's view types nest deeply; Leptos views need a higher limit than the default 128.
+#![recursion_limit = "256"]
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod browser;
+#[cfg(feature = "hydrate")]
+pub mod client;
 mod components;
 pub mod error;
 pub mod keyring;
@@ -85,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("login") view=LoginPage/>
                     <Route path=path!("vault") view=VaultPage/>
                     <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("decrypt") view=DecryptPage/>
                 </Routes>
             </main>
         </Router>

@@ -91,3 +91,157 @@ pub struct ApiTokenInfo {
     pub expires_at_ms: i64,
     pub revoked: bool,
 }
+
+/// Bodies of the vault's plain HTTP routes (docs/API.md). The server has its own copies next to
+/// its handlers; these are the browser's view.
+pub mod vault {
+    use serde::{Deserialize, Serialize};
+
+    use super::b64;
+
+    /// `POST /api/uploads`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct NewUpload {
+        /// Exact ciphertext length, header included.
+        pub ciphertext_size: u64,
+        /// STREAM chunk size of the content.
+        pub chunk_size: u32,
+        /// Bytes per part.
+        pub part_size: u64,
+    }
+
+    /// Answer to `POST /api/uploads`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct UploadCreated {
+        /// The upload, for the part and complete routes.
+        pub upload_id: String,
+        /// The file the upload becomes (bound into the header, metadata and wrapped key).
+        pub file_id: String,
+        /// Bytes per part.
+        pub part_size: u64,
+        /// Number of parts.
+        pub part_count: u64,
+    }
+
+    /// One unfinished upload in `GET /api/uploads`.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct UploadInfo {
+        /// The upload.
+        pub upload_id: String,
+        /// The file it becomes.
+        pub file_id: String,
+        /// Declared ciphertext length.
+        pub ciphertext_size: u64,
+        /// STREAM chunk size.
+        pub chunk_size: u32,
+        /// Bytes per part.
+        pub part_size: u64,
+        /// Number of parts.
+        pub part_count: u64,
+        /// Parts that arrived.
+        pub received_parts: Vec<u64>,
+        /// When the upload was created (ms since the epoch).
+        pub created_at: i64,
+    }
+
+    /// `GET /api/uploads`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct UploadList {
+        /// Unfinished uploads, oldest first.
+        pub uploads: Vec<UploadInfo>,
+    }
+
+    /// `POST /api/uploads/{id}/complete`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Completion {
+        /// Blob `0x05`.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+        /// Blob `0x04`.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+    }
+
+    /// `PUT /api/files/{id}/metadata`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Rename {
+        /// The new blob `0x05`.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+    }
+
+    /// One file in `GET /api/files`.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct FileInfo {
+        /// The file.
+        pub id: String,
+        /// Stored ciphertext length.
+        pub ciphertext_size: u64,
+        /// STREAM chunk size.
+        pub chunk_size: u32,
+        /// Blob `0x05`.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+        /// Blob `0x04`.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// Upload time (ms since the epoch).
+        pub created_at: i64,
+    }
+
+    /// Quota figures in `GET /api/files`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+    pub struct Usage {
+        /// Bytes of stored files.
+        pub stored_bytes: u64,
+        /// Bytes reserved by unfinished uploads.
+        pub reserved_bytes: u64,
+        /// The user's quota.
+        pub quota_bytes: u64,
+        /// Largest ciphertext per file.
+        pub max_file_bytes: u64,
+    }
+
+    /// `GET /api/files`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct FileList {
+        /// Newest first.
+        pub files: Vec<FileInfo>,
+        /// Quota figures.
+        pub usage: Usage,
+    }
+
+    /// Every error body of the vault routes.
+    #[derive(Clone, Debug, Default, Deserialize)]
+    pub struct ErrorBody {
+        /// Machine-readable code.
+        #[serde(default)]
+        pub error: String,
+        /// Words for a person.
+        #[serde(default)]
+        pub message: String,
+        /// For `incomplete`: the parts still missing.
+        #[serde(default)]
+        pub missing_parts: Vec<u64>,
+    }
+
+    /// One upload this browser started and has not finished.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct PendingUpload {
+        /// The server's upload id.
+        pub upload_id: String,
+        /// The file id it becomes.
+        pub file_id: String,
+        /// Whose upload it is (records of other accounts on this browser are left alone).
+        pub username: String,
+        /// The 91-byte STREAM header (not secret).
+        #[serde(with = "b64")]
+        pub header: Vec<u8>,
+        /// Blob `0x04`: the file key wrapped to the owner's public key.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// Blob `0x05`: name, type, size and mtime sealed under the file key.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+    }
+}

@@ -1,0 +1,372 @@
+//! Download-and-decrypt, streamed: a ciphertext stream (a `fetch` body or a local `.coffer`
+//! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto → a [`Sink`]. Nothing is
+//! treated as good before the final chunk opened: a failure aborts the sink, which throws away
+//! what it had (the File System Access API's `abort()` discards the temporary file).
+
+use coffer_crypto::{
+    chunk_count, header_file_id, parse_header_len, plaintext_len, ChunkSchedule, FileId, FileKey,
+    TAG_LEN,
+};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, BlobPropertyBag, ReadableStream};
+
+use super::{
+    bytes::{ByteQueue, StreamReader},
+    http::{self, HttpError},
+    webcrypto::{all, ChunkCipher},
+};
+
+/// Largest file saved through an in-memory `Blob` when the browser cannot stream to disk.
+pub const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
+/// Chunks handed to WebCrypto at once (and written out together).
+const CHUNKS_PER_BATCH: u64 = 32;
+/// Bytes needed to learn the header length (magic and version).
+const HEADER_PREFIX: u64 = 7;
+
+/// Why a download did not produce a file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DownloadError {
+    /// The server refused or could not be reached.
+    Http(HttpError),
+    /// A chunk failed authentication, the stream ended early, or bytes follow the last chunk.
+    Tampered,
+    /// The key does not open this file.
+    WrongKey,
+    /// This is not a Coffer file (or a format this version does not know).
+    NotCoffer,
+    /// The connection broke mid-way.
+    Interrupted,
+    /// The browser cannot stream to disk and the file is too big to hold in memory.
+    TooLargeForThisBrowser,
+    /// Writing to the chosen file failed (disk full, permission withdrawn).
+    Write,
+    /// The user cancelled.
+    Cancelled,
+    /// This browser's WebCrypto refused to work.
+    Crypto,
+}
+
+impl DownloadError {
+    /// Words for a person.
+    pub fn message(&self) -> String {
+        match self {
+            DownloadError::Http(e) => e.message(),
+            DownloadError::Tampered => "This file was tampered with or corrupted: it did not pass \
+                the integrity check, so nothing was saved."
+                .into(),
+            DownloadError::WrongKey => "This key does not open this file.".into(),
+            DownloadError::NotCoffer => "This is not a file encrypted by Coffer.".into(),
+            DownloadError::Interrupted => {
+                "The connection broke during the download. Nothing was saved; try again.".into()
+            }
+            DownloadError::TooLargeForThisBrowser => format!(
+                "This browser cannot save files over {} MiB as they are decrypted. Use Chromium, \
+                 or “Download encrypted” and decrypt it there.",
+                MEMORY_LIMIT >> 20
+            ),
+            DownloadError::Write => "The file could not be written. Is the disk full?".into(),
+            DownloadError::Cancelled => "Cancelled.".into(),
+            DownloadError::Crypto => "This browser could not decrypt the file.".into(),
+        }
+    }
+}
+
+impl From<HttpError> for DownloadError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::Aborted => DownloadError::Cancelled,
+            e => DownloadError::Http(e),
+        }
+    }
+}
+
+/// Where decrypted bytes go.
+pub enum Sink {
+    /// A file on disk, through the File System Access API (`FileSystemWritableFileStream`).
+    Disk(JsValue),
+    /// Decrypted batches kept until the end, then offered as a `Blob` download.
+    Memory {
+        /// `ArrayBuffer`s in order.
+        parts: Array,
+        /// File name for the download.
+        name: String,
+        /// MIME type for the `Blob`.
+        mime: String,
+    },
+}
+
+fn save_file_picker() -> Option<Function> {
+    let window = web_sys::window()?;
+    Reflect::get(&window, &"showSaveFilePicker".into())
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+async fn call_method(target: &JsValue, name: &str, args: &Array) -> Result<JsValue, JsValue> {
+    let method: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+    let promise: Promise = method.apply(target, args)?.dyn_into()?;
+    JsFuture::from(promise).await
+}
+
+impl Sink {
+    /// Picks where a file of `size` plaintext bytes goes: a file the user chooses on disk where
+    /// the browser allows it, otherwise memory for files up to [`MEMORY_LIMIT`]. `Ok(None)` when
+    /// the user closed the save dialog. Call straight from the click (the picker needs it).
+    pub async fn choose(name: &str, mime: &str, size: u64) -> Result<Option<Sink>, DownloadError> {
+        if let Some(picker) = save_file_picker() {
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"suggestedName".into(), &name.into());
+            let window: JsValue = web_sys::window().map(Into::into).unwrap_or_default();
+            let promise: Promise = picker
+                .call1(&window, &options)
+                .ok()
+                .and_then(|p| p.dyn_into().ok())
+                .ok_or(DownloadError::Write)?;
+            let handle = match JsFuture::from(promise).await {
+                Ok(handle) => handle,
+                Err(e) if error_name(&e) == "AbortError" => return Ok(None),
+                Err(_) => return Err(DownloadError::Write),
+            };
+            let writable = call_method(&handle, "createWritable", &Array::new())
+                .await
+                .map_err(|_| DownloadError::Write)?;
+            return Ok(Some(Sink::Disk(writable)));
+        }
+        if size > MEMORY_LIMIT {
+            return Err(DownloadError::TooLargeForThisBrowser);
+        }
+        Ok(Some(Sink::Memory {
+            parts: Array::new(),
+            name: name.to_string(),
+            mime: mime.to_string(),
+        }))
+    }
+
+    async fn write(&mut self, batch: &Array) -> Result<(), DownloadError> {
+        match self {
+            Sink::Disk(writable) => {
+                let blob = Blob::new_with_buffer_source_sequence(batch)
+                    .map_err(|_| DownloadError::Write)?;
+                call_method(writable, "write", &Array::of1(&blob))
+                    .await
+                    .map_err(|_| DownloadError::Write)?;
+            }
+            Sink::Memory { parts, .. } => {
+                for piece in batch.iter() {
+                    parts.push(&piece);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the file final: closes the disk file, or starts the `Blob` download.
+    pub async fn finish(self) -> Result<(), DownloadError> {
+        match self {
+            Sink::Disk(writable) => call_method(&writable, "close", &Array::new())
+                .await
+                .map(|_| ())
+                .map_err(|_| DownloadError::Write),
+            Sink::Memory { parts, name, mime } => {
+                let options = BlobPropertyBag::new();
+                options.set_type(&mime);
+                let blob = Blob::new_with_buffer_source_sequence_and_options(&parts, &options)
+                    .map_err(|_| DownloadError::Write)?;
+                save_blob(&blob, &name).map_err(|_| DownloadError::Write)
+            }
+        }
+    }
+
+    /// Throws away what was written.
+    pub async fn abort(self) {
+        if let Sink::Disk(writable) = self {
+            let _ = call_method(&writable, "abort", &Array::new()).await;
+        }
+    }
+}
+
+/// Offers a `Blob` as a download named `name`.
+pub fn save_blob(blob: &Blob, name: &str) -> Result<(), JsValue> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let a: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    // The download has its own reference by now; drop ours a little later.
+    wasm_bindgen_futures::spawn_local(async move {
+        super::sleep_ms(60_000).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    Ok(())
+}
+
+fn error_name(e: &JsValue) -> String {
+    Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default()
+}
+
+/// Which file id the header must name.
+pub enum Expect<'a> {
+    /// The id the server listed (a vault download): a header naming another is tampering.
+    File(&'a FileId),
+    /// Whatever the header names (a stand-alone `.coffer` file); the key commitment still binds it.
+    FromHeader,
+}
+
+/// Decrypts `ciphertext_size` bytes from `stream` into `sink`, reporting the ciphertext bytes
+/// read so far. The sink is finished only after the last chunk opened; on any error it is aborted.
+pub async fn decrypt_into(
+    stream: &ReadableStream,
+    ciphertext_size: u64,
+    key: &FileKey,
+    expect: Expect<'_>,
+    mut sink: Sink,
+    signal: Option<&AbortSignal>,
+    progress: &dyn Fn(u64),
+) -> Result<(), DownloadError> {
+    let mut reader = StreamReader::new(stream).map_err(|_| DownloadError::Interrupted)?;
+    let result = decrypt_stream(
+        &mut reader,
+        ciphertext_size,
+        key,
+        expect,
+        &mut sink,
+        signal,
+        progress,
+    )
+    .await;
+    match result {
+        Ok(()) => sink.finish().await,
+        Err(e) => {
+            reader.cancel();
+            sink.abort().await;
+            Err(e)
+        }
+    }
+}
+
+async fn read_exact(
+    reader: &mut StreamReader,
+    queue: &mut ByteQueue,
+    n: u64,
+) -> Result<Uint8Array, DownloadError> {
+    queue
+        .fill_from(reader, n)
+        .await
+        .map_err(|_| DownloadError::Interrupted)?;
+    if queue.len() < n {
+        return Err(DownloadError::Tampered);
+    }
+    Ok(queue.take(n))
+}
+
+async fn decrypt_stream(
+    reader: &mut StreamReader,
+    ciphertext_size: u64,
+    key: &FileKey,
+    expect: Expect<'_>,
+    sink: &mut Sink,
+    signal: Option<&AbortSignal>,
+    progress: &dyn Fn(u64),
+) -> Result<(), DownloadError> {
+    let mut queue = ByteQueue::new();
+    let prefix = read_exact(reader, &mut queue, HEADER_PREFIX)
+        .await?
+        .to_vec();
+    let header_len = parse_header_len(&prefix).map_err(|_| DownloadError::NotCoffer)? as u64;
+    let mut header = prefix;
+    header.extend(
+        read_exact(reader, &mut queue, header_len - HEADER_PREFIX)
+            .await?
+            .to_vec(),
+    );
+    let file_id = match expect {
+        Expect::File(id) => *id,
+        Expect::FromHeader => header_file_id(&header).map_err(|_| DownloadError::NotCoffer)?,
+    };
+    let schedule = ChunkSchedule::for_decryption(key, &file_id, &header).map_err(|e| match e {
+        coffer_crypto::Error::Decrypt => DownloadError::WrongKey,
+        coffer_crypto::Error::FileIdMismatch => DownloadError::Tampered,
+        _ => DownloadError::NotCoffer,
+    })?;
+    let chunk = u64::from(schedule.chunk_size());
+    let size =
+        plaintext_len(ciphertext_size, schedule.chunk_size()).ok_or(DownloadError::Tampered)?;
+    let chunks = chunk_count(size, schedule.chunk_size()).ok_or(DownloadError::Tampered)?;
+    let cipher = ChunkCipher::new(
+        schedule.payload_key_bytes(),
+        schedule.associated_data(),
+        "decrypt",
+    )
+    .await
+    .map_err(|_| DownloadError::Crypto)?;
+    let mut done = header_len;
+    progress(done);
+    let mut next = 0u64;
+    while next < chunks {
+        if signal.is_some_and(|s| s.aborted()) {
+            return Err(DownloadError::Cancelled);
+        }
+        let end = (next + CHUNKS_PER_BATCH).min(chunks);
+        let batch = Array::new();
+        for i in next..end {
+            let want = (size - i * chunk).min(chunk) + TAG_LEN as u64;
+            let sealed = read_exact(reader, &mut queue, want).await?;
+            done += want;
+            let nonce = schedule
+                .nonce(i, i + 1 == chunks)
+                .map_err(|_| DownloadError::Tampered)?;
+            let opening: Promise = cipher
+                .open(&nonce, &sealed)
+                .map_err(|_| DownloadError::Crypto)?;
+            batch.push(&opening);
+        }
+        let opened = all(&batch).await.map_err(|_| DownloadError::Tampered)?;
+        sink.write(&opened).await?;
+        progress(done);
+        next = end;
+    }
+    queue
+        .fill_from(reader, 1)
+        .await
+        .map_err(|_| DownloadError::Interrupted)?;
+    if !queue.is_empty() {
+        return Err(DownloadError::Tampered);
+    }
+    Ok(())
+}
+
+/// Fetches a vault file's ciphertext: the stream and its length (which must be what the
+/// listing said).
+pub async fn fetch_content(
+    file_id: &str,
+    expected_size: u64,
+    signal: &AbortSignal,
+) -> Result<ReadableStream, DownloadError> {
+    let response = http::send(
+        "GET",
+        &format!("/api/files/{file_id}/content"),
+        None,
+        None,
+        Some(signal),
+    )
+    .await?;
+    let length = response
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<u64>().ok());
+    if length.is_some_and(|l| l != expected_size) {
+        return Err(DownloadError::Tampered);
+    }
+    response.body().ok_or(DownloadError::Interrupted)
+}

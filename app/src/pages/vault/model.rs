@@ -1,0 +1,226 @@
+//! What the vault page shows: decrypted file rows, transfers, and the helpers that format them.
+
+use leptos::prelude::*;
+
+/// One file, as the browser decrypted it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRow {
+    /// Server id (32 hex characters).
+    pub id: String,
+    /// Decrypted name; a placeholder when the metadata could not be opened.
+    pub name: String,
+    /// Decrypted MIME type (may be empty).
+    pub mime: String,
+    /// Plaintext size.
+    pub size: u64,
+    /// Upload time, ms since the epoch.
+    pub created_at: i64,
+    /// Last modification of the original, ms since the epoch (kept through renames).
+    pub modified_ms: i64,
+    /// Stored ciphertext size.
+    pub ciphertext_size: u64,
+    /// Blob `0x04`: the file key wrapped to the owner.
+    pub wrapped_key: Vec<u8>,
+    /// Whether the key and metadata opened (an unreadable file can only be deleted).
+    pub readable: bool,
+}
+
+/// Columns the table sorts by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    /// File name, case-insensitive.
+    Name,
+    /// Plaintext size.
+    Size,
+    /// Upload time.
+    Date,
+}
+
+/// Sorts and filters rows for display: `query` matches names case-insensitively.
+pub fn visible_rows(rows: &[FileRow], query: &str, key: SortKey, ascending: bool) -> Vec<FileRow> {
+    let query = query.trim().to_lowercase();
+    let mut out: Vec<FileRow> = rows
+        .iter()
+        .filter(|r| query.is_empty() || r.name.to_lowercase().contains(&query))
+        .cloned()
+        .collect();
+    out.sort_by(|a, b| {
+        let order = match key {
+            SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SortKey::Size => a.size.cmp(&b.size),
+            SortKey::Date => a.created_at.cmp(&b.created_at),
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if ascending {
+            order
+        } else {
+            order.reverse()
+        }
+    });
+    out
+}
+
+/// How a transfer ended, or that it is still going.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransferState {
+    /// Encrypting and uploading, or downloading and decrypting.
+    Running,
+    /// Finished; the words say what happened.
+    Done(String),
+    /// Failed; the words say why and what to do.
+    Failed(String),
+    /// Stopped by the user.
+    Cancelled,
+}
+
+/// Upload or download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferKind {
+    /// Encrypt and upload.
+    Upload,
+    /// Download and decrypt.
+    Download,
+}
+
+/// One row in the transfers list.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    /// Local id (also the key of its abort controller).
+    pub id: u64,
+    /// Upload or download.
+    pub kind: TransferKind,
+    /// The file's name.
+    pub name: String,
+    /// Bytes to move (ciphertext).
+    pub total: u64,
+    /// Bytes moved so far.
+    pub done: RwSignal<u64>,
+    /// Bytes per second so far.
+    pub rate: RwSignal<f64>,
+    /// Where it stands.
+    pub state: RwSignal<TransferState>,
+}
+
+/// Bytes in words: "0 bytes", "1 byte", "5.2 MB" (decimal units, like file managers).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
+    if n == 1 {
+        return "1 byte".into();
+    }
+    if n < 1000 {
+        return format!("{n} bytes");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Seconds in words: "4 s", "3 min", "2 h 5 min".
+pub fn human_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s.div_ceil(60)),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A small picture for a MIME type, and a word for screen readers.
+pub fn type_icon(mime: &str) -> (&'static str, &'static str) {
+    let top = mime.split('/').next().unwrap_or("");
+    match (top, mime) {
+        (_, "application/pdf") => ("📕", "PDF document"),
+        ("image", _) => ("🖼", "Image"),
+        ("video", _) => ("🎞", "Video"),
+        ("audio", _) => ("🎵", "Audio"),
+        ("text", _) => ("📄", "Text"),
+        (_, m) if m.contains("zip") || m.contains("compressed") || m.contains("tar") => {
+            ("🗜", "Archive")
+        }
+        _ => ("📦", "File"),
+    }
+}
+
+/// A date and time in the browser's locale (ISO-like on the server, which never renders rows).
+pub fn human_date(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        format!("{ms}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, name: &str, size: u64, created_at: i64) -> FileRow {
+        FileRow {
+            id: id.into(),
+            name: name.into(),
+            mime: String::new(),
+            size,
+            created_at,
+            modified_ms: 0,
+            ciphertext_size: 0,
+            wrapped_key: Vec::new(),
+            readable: true,
+        }
+    }
+
+    #[test]
+    fn search_matches_names_case_insensitively_and_sorts() {
+        let rows = [
+            row("1", "Beta.txt", 10, 3),
+            row("2", "alpha.TXT", 30, 1),
+            row("3", "photo.jpg", 20, 2),
+        ];
+        let names = |v: Vec<FileRow>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(visible_rows(&rows, " TXT ", SortKey::Name, true)),
+            ["alpha.TXT", "Beta.txt"]
+        );
+        assert_eq!(
+            names(visible_rows(&rows, "", SortKey::Size, false)),
+            ["alpha.TXT", "photo.jpg", "Beta.txt"]
+        );
+        assert_eq!(
+            names(visible_rows(&rows, "", SortKey::Date, true)),
+            ["alpha.TXT", "photo.jpg", "Beta.txt"]
+        );
+        assert!(visible_rows(&rows, "nothing", SortKey::Name, true).is_empty());
+    }
+
+    #[test]
+    fn sizes_and_durations_read_naturally() {
+        assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1), "1 byte");
+        assert_eq!(human_bytes(999), "999 bytes");
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.2 MB");
+        assert_eq!(human_bytes(50_000_000_000), "50 GB");
+        assert_eq!(human_bytes(u64::MAX), "18 EB");
+        assert_eq!(human_duration(4.2), "4 s");
+        assert_eq!(human_duration(125.0), "3 min");
+        assert_eq!(human_duration(7500.0), "2 h 5 min");
+    }
+
+    #[test]
+    fn type_icons_follow_the_mime_type() {
+        assert_eq!(type_icon("image/png").1, "Image");
+        assert_eq!(type_icon("application/pdf").1, "PDF document");
+        assert_eq!(type_icon("application/zip").1, "Archive");
+        assert_eq!(type_icon("").1, "File");
+    }
+}
