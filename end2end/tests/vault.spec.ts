@@ -320,4 +320,20 @@ test.describe.serial('vault', () => {
     await unlock(page);
     await expect(page.getByTestId('file-row')).toHaveCount(4);
   });
+
+  test('a part lost on the network is sent again, with backoff', async () => {
+    const data = randomBytes(300_000);
+    let attempts = 0;
+    await page.route('**/api/uploads/*/parts/0', async (route) => {
+      attempts += 1;
+      if (attempts === 1) await route.abort('connectionreset');
+      else await route.continue();
+    });
+    await page.getByLabel('Add files').setInputFiles({ name: 'flaky.bin', mimeType: 'application/octet-stream', buffer: data });
+    await expect(row(page, 'flaky.bin')).toBeVisible({ timeout: 30_000 });
+    await page.unroute('**/api/uploads/*/parts/0');
+    expect(attempts).toBe(2);
+    await expect(page.getByTestId('transfer').filter({ hasText: 'flaky.bin' })).toContainText('300 KB of 300 KB');
+    expect(sha256(await downloadPlain(page, 'flaky.bin'))).toBe(sha256(data));
+  });
 });

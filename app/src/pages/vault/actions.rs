@@ -118,7 +118,13 @@ pub fn refresh(vault: Vault, session: Session) {
     });
 }
 
-fn new_transfer(vault: Vault, kind: TransferKind, name: String, total: u64) -> Transfer {
+fn new_transfer(
+    vault: Vault,
+    kind: TransferKind,
+    name: String,
+    total: u64,
+    plain_total: u64,
+) -> Transfer {
     let id = vault.next_id.get_value();
     vault.next_id.set_value(id + 1);
     let transfer = Transfer {
@@ -126,6 +132,7 @@ fn new_transfer(vault: Vault, kind: TransferKind, name: String, total: u64) -> T
         kind,
         name,
         total,
+        plain_total,
         done: RwSignal::new(0),
         rate: RwSignal::new(0.0),
         state: RwSignal::new(TransferState::Running),
@@ -174,6 +181,7 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
         TransferKind::Upload,
         file.name(),
         ciphertext_size.unwrap_or(0),
+        file.size() as u64,
     );
     if interrupted.is_none() {
         let usage = vault.usage.get_untracked().unwrap_or_default();
@@ -260,7 +268,7 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
             Ok(Some(sink)) => sink,
             Ok(None) => return,
             Err(e) => {
-                let t = new_transfer(vault, TransferKind::Download, row.name.clone(), 0);
+                let t = new_transfer(vault, TransferKind::Download, row.name.clone(), 0, 0);
                 t.state.set(TransferState::Failed(e.message()));
                 return;
             }
@@ -270,6 +278,7 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
             TransferKind::Download,
             row.name.clone(),
             row.ciphertext_size,
+            row.size,
         );
         let (signal, progress) = track(&transfer);
         let result = async {

@@ -270,7 +270,7 @@ fn FileTable(query: RwSignal<String>) -> impl IntoView {
 fn EmptyState() -> impl IntoView {
     view! {
         <div class="empty-state" data-testid="vault-empty">
-            <p class="empty-icon" aria-hidden="true">"🗄"</p>
+
             <h2>"No files yet"</h2>
             <p>"Files you add will be encrypted in this browser before they are uploaded."</p>
         </div>
@@ -314,7 +314,7 @@ fn FileRowView(row: FileRow) -> impl IntoView {
     view! {
         <tr data-testid="file-row" data-file-id=row.id.clone()>
             <td class="name">
-                <span class="type-icon" aria-hidden="true" title=kind>{icon}</span>
+                <span class=format!("type-badge type-{}", icon.to_lowercase()) aria-hidden="true" title=kind>{icon}</span>
                 <span class="visually-hidden">{kind}": "</span>
                 <span class="file-name" data-testid="file-name">{name.clone()}</span>
             </td>
@@ -379,10 +379,19 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         kind,
         name,
         total,
+        plain_total,
         done,
         rate,
         state,
     } = t;
+    // Progress counts ciphertext; the row speaks in the file's own bytes.
+    let plain = move |bytes: u64| -> u64 {
+        if total == 0 {
+            0
+        } else {
+            (bytes as f64 / total as f64 * plain_total as f64).round() as u64
+        }
+    };
     let verb = match kind {
         TransferKind::Upload => "Uploading",
         TransferKind::Download => "Downloading",
@@ -403,14 +412,18 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         TransferState::Cancelled => "Cancelled.".to_string(),
     };
     let figures = move || {
-        let done = done.get();
+        let done_now = done.get();
         let rate = rate.get();
-        let mut text = format!("{} of {}", human_bytes(done), human_bytes(total));
+        let mut text = format!(
+            "{} of {}",
+            human_bytes(plain(done_now)),
+            human_bytes(plain_total)
+        );
         if state.get() == TransferState::Running && rate > 0.0 {
-            text.push_str(&format!(" · {}/s", human_bytes(rate as u64)));
+            text.push_str(&format!(" · {}/s", human_bytes(plain(rate as u64))));
             text.push_str(&format!(
                 " · {} left",
-                human_duration(total.saturating_sub(done) as f64 / rate)
+                human_duration(total.saturating_sub(done_now) as f64 / rate)
             ));
         }
         text

@@ -93,6 +93,8 @@ pub struct Transfer {
     pub name: String,
     /// Bytes to move (ciphertext).
     pub total: u64,
+    /// The file's own (plaintext) size, which is what the row shows.
+    pub plain_total: u64,
     /// Bytes moved so far.
     pub done: RwSignal<u64>,
     /// Bytes per second so far.
@@ -133,19 +135,20 @@ pub fn human_duration(seconds: f64) -> String {
     }
 }
 
-/// A small picture for a MIME type, and a word for screen readers.
+/// A short badge for a MIME type (plain letters: no icon font or emoji needed), and a word for
+/// screen readers.
 pub fn type_icon(mime: &str) -> (&'static str, &'static str) {
     let top = mime.split('/').next().unwrap_or("");
     match (top, mime) {
-        (_, "application/pdf") => ("📕", "PDF document"),
-        ("image", _) => ("🖼", "Image"),
-        ("video", _) => ("🎞", "Video"),
-        ("audio", _) => ("🎵", "Audio"),
-        ("text", _) => ("📄", "Text"),
+        (_, "application/pdf") => ("PDF", "PDF document"),
+        ("image", _) => ("IMG", "Image"),
+        ("video", _) => ("VID", "Video"),
+        ("audio", _) => ("AUD", "Audio"),
+        ("text", _) => ("TXT", "Text"),
         (_, m) if m.contains("zip") || m.contains("compressed") || m.contains("tar") => {
-            ("🗜", "Archive")
+            ("ZIP", "Archive")
         }
-        _ => ("📦", "File"),
+        _ => ("FILE", "File"),
     }
 }
 
