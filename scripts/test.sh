@@ -10,8 +10,9 @@
 #   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
 #   5. cargo leptos build (debug), a real server on a free loopback port, Playwright in Debian's
 #      headless Chromium against it
-#   6. the zero-knowledge check: the e2e run's password and recovery key must appear nowhere in
-#      the database files or the server log
+#   6. the zero-knowledge check: the e2e run's password, recovery key, exported file key and a
+#      marker put into file names and contents must appear nowhere in the database, the blob
+#      store or the server log
 #   7. cargo fmt --check and clippy -D warnings (scripts/lint.sh)
 # The crypto fuzz targets also get a 10-second smoke run each (crypto/fuzz/smoke.sh).
 # Set CARGO_TARGET_DIR outside the clone to keep builds incremental across fresh clones.
@@ -82,7 +83,10 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
 ) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
-step "zero-knowledge check: no password or recovery key in the database or the log"
+step "zero-knowledge check: no password, recovery key, file key or file name/content marker in the database, blobs or log"
+for label in password 'recovery key' marker 'file key'; do
+    grep -q "\"label\": *\"$label\"" "$SECRETS" || die "the e2e run recorded no '$label' to search for"
+done
 python3 scripts/zero-knowledge-check.py "$SECRETS" "$WORK/data" "$SERVER_LOG"
 
 step "formatting and clippy"
