@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod account;
+mod contact;
 mod error;
 mod file_key;
 mod identity;
@@ -62,6 +63,7 @@ mod wrap;
 pub use rand_core::CryptoRngCore;
 
 pub use account::AccountKey;
+pub use contact::{open_contact, seal_contact, Contact};
 pub use error::Error;
 pub use file_key::{FileId, FileKey};
 pub use identity::{IdentityKeyPair, PublicKey};

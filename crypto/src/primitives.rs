@@ -41,6 +41,7 @@ pub(crate) enum BlobTag {
     HpkeWrappedFileKey = 0x04,
     Metadata = 0x05,
     LinkWrappedFileKey = 0x06,
+    ContactRecord = 0x07,
 }
 
 /// Seals `plaintext` as `tag || nonce(12) || AES-256-GCM ciphertext || gcm tag(16)`,
