@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261123_000001_accounts;
 mod m20261123_000002_vault;
+mod m20261126_000003_sharing;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_vault::Migration),
+            Box::new(m20261126_000003_sharing::Migration),
         ]
     }
 }

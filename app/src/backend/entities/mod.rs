@@ -1,7 +1,10 @@
 //! SeaORM entities, one per table (see `coffer-migration` for the schema).
 
 pub mod api_tokens;
+pub mod contacts;
 pub mod files;
+pub mod grants;
+pub mod links;
 pub mod server_secrets;
 pub mod sessions;
 pub mod upload_parts;

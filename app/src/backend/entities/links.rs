@@ -1,0 +1,41 @@
+//! `links`: share links. The secret lives only in the URL fragment; the server keeps the SHA-256
+//! digest of the token derived from it (never the token), the file key wrapped under the link
+//! key (blob 0x06, bound to the link id), the Argon2id inputs of an optional password, limits,
+//! the download counter and a counter of wrong tokens in the current rate-limit window.
+//! Revoking a link deletes its row.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "links")]
+pub struct Model {
+    /// 128 random bits as 32 hex characters, drawn by the owner's browser.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub file_id: String,
+    pub owner_id: i64,
+    /// `link_token_digest(token)`, 32 bytes.
+    pub token_digest: Vec<u8>,
+    /// Blob 0x06 (61 bytes).
+    pub wrapped_key: Vec<u8>,
+    /// Argon2id salt (16 bytes) and parameters when the link has a password.
+    pub kdf_salt: Option<Vec<u8>>,
+    pub kdf_memory_kib: Option<i32>,
+    pub kdf_iterations: Option<i32>,
+    pub kdf_parallelism: Option<i32>,
+    pub created_at: i64,
+    /// The link works only while `now < expires_at`; `None` is until revoked.
+    pub expires_at: Option<i64>,
+    /// Downloads allowed; `None` is unlimited.
+    pub max_downloads: Option<i32>,
+    /// Downloads used; only ever changed by one conditional `UPDATE`.
+    pub downloads: i64,
+    /// Token checks counted in the window that started at `failure_window_start`.
+    pub token_failures: i32,
+    pub failure_window_start: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
