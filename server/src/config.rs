@@ -91,6 +91,10 @@ pub struct VaultSettings {
     pub upload_abandon: Duration,
     /// `COFFER_JANITOR_INTERVAL_SECONDS`: how often the clean-up task runs.
     pub janitor_interval: Duration,
+    /// `COFFER_LINK_FAILURES_PER_LINK`: wrong share-link tokens allowed per link per window.
+    pub link_failures_per_link: u32,
+    /// `COFFER_LINK_WINDOW_SECONDS`: the window over which wrong link tokens are counted.
+    pub link_window: Duration,
 }
 
 /// Smallest part size a client may choose (and the floor of `COFFER_MAX_PART_BYTES`).
@@ -108,6 +112,8 @@ impl Default for VaultSettings {
             max_part_bytes: 8 * 1024 * 1024,
             upload_abandon: Duration::from_secs(24 * 60 * 60),
             janitor_interval: Duration::from_secs(5 * 60),
+            link_failures_per_link: 10,
+            link_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -367,12 +373,37 @@ fn vault_settings(v: &Vars) -> Result<VaultSettings, ConfigError> {
         d.janitor_interval.as_secs(),
         "seconds",
     )?;
+    let link_failures_per_link = v.positive(
+        "COFFER_LINK_FAILURES_PER_LINK",
+        d.link_failures_per_link.into(),
+        "attempts",
+    )?;
+    let link_failures_per_link = u32::try_from(link_failures_per_link)
+        .ok()
+        .filter(|n| *n <= 1_000_000)
+        .ok_or(ConfigError {
+            var: "COFFER_LINK_FAILURES_PER_LINK",
+            message: "must be at most 1000000".into(),
+        })?;
+    let link_window_seconds = v.positive(
+        "COFFER_LINK_WINDOW_SECONDS",
+        d.link_window.as_secs(),
+        "seconds",
+    )?;
+    if link_window_seconds > 365 * 86_400 {
+        return Err(ConfigError {
+            var: "COFFER_LINK_WINDOW_SECONDS",
+            message: "must be at most 31536000 (a year)".into(),
+        });
+    }
     Ok(VaultSettings {
         max_file_bytes,
         user_quota_bytes,
         max_part_bytes,
         upload_abandon: Duration::from_secs(abandon_minutes.saturating_mul(60)),
         janitor_interval: Duration::from_secs(janitor_seconds),
+        link_failures_per_link,
+        link_window: Duration::from_secs(link_window_seconds),
     })
 }
 
@@ -466,6 +497,9 @@ mod tests {
             ("COFFER_USER_QUOTA_BYTES", "18446744073709551615"),
             ("COFFER_UPLOAD_ABANDON_MINUTES", "soon"),
             ("COFFER_JANITOR_INTERVAL_SECONDS", "0"),
+            ("COFFER_LINK_FAILURES_PER_LINK", "0"),
+            ("COFFER_LINK_FAILURES_PER_LINK", "5000000000"),
+            ("COFFER_LINK_WINDOW_SECONDS", "forever"),
         ] {
             let mut pairs = vec![(var, value)];
             if var == "COFFER_S3_ENDPOINT" {
