@@ -6,6 +6,7 @@
 pub mod config;
 mod routes;
 mod security;
+mod sharing;
 pub mod storage;
 pub mod vault;
 
@@ -150,6 +151,7 @@ pub fn router(
         .route("/healthz", get(routes::health))
         .route("/api/me", get(routes::me))
         .merge(vault::routes())
+        .merge(sharing::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -637,12 +637,35 @@ async fn download(
 ) -> Result<Response, VaultError> {
     let owner = caller(&state, &headers).await?;
     let file = find_file(&state, owner, &id).await?;
+    content_response(&state, &headers, &file, Delivery::Ranged)
+}
+
+/// How [`content_response`] serves a file's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// The owner's (or a grantee's) download: `Range` honoured, `private, no-store`.
+    Ranged,
+    /// A share-link download: always the whole file (`Range` ignored), `no-store`.
+    Whole,
+}
+
+/// The response that streams `file`'s ciphertext from storage, part by part. The caller has
+/// already checked that the requester may read it.
+pub(crate) fn content_response(
+    state: &ServerState,
+    headers: &HeaderMap,
+    file: &files::Model,
+    delivery: Delivery,
+) -> Result<Response, VaultError> {
     let size = file.ciphertext_size as u64;
     let layout = PartLayout {
         total: size,
         part_size: file.part_size as u64,
     };
-    let requested = requested_range(&headers, size)?;
+    let requested = match delivery {
+        Delivery::Ranged => requested_range(headers, size)?,
+        Delivery::Whole => None,
+    };
     let range = requested.clone().unwrap_or(0..size);
     let file_id = file.id.clone();
     let stream = state
@@ -666,8 +689,12 @@ async fn download(
         header::CONTENT_LENGTH,
         (range.end - range.start).to_string(),
     );
-    set(h, header::ACCEPT_RANGES, "bytes".into());
-    set(h, header::CACHE_CONTROL, "private, no-store".into());
+    let (accept_ranges, cache_control) = match delivery {
+        Delivery::Ranged => ("bytes", "private, no-store"),
+        Delivery::Whole => ("none", "no-store"),
+    };
+    set(h, header::ACCEPT_RANGES, accept_ranges.into());
+    set(h, header::CACHE_CONTROL, cache_control.into());
     set(
         h,
         header::CONTENT_DISPOSITION,
@@ -763,6 +790,8 @@ async fn delete_file(
     let owner = caller(&state, &headers).await?;
     let file = find_file(&state, owner, &id).await?;
     let txn = state.app.db.begin().await?;
+    // Its grants and links go with it (the foreign keys cascade too; this does not rely on it).
+    crate::sharing::forget_file(&txn, &file.id).await?;
     let taken = files::Entity::delete_many()
         .filter(files::Column::Id.eq(file.id.clone()))
         .filter(files::Column::OwnerId.eq(owner))

@@ -1,6 +1,7 @@
-//! The janitor: removes uploads nobody finished (their parts and their quota reservation) and
+//! The janitor: removes uploads nobody finished (their parts and their quota reservation),
 //! stored content that no row refers to (left by a crash, a failed delete or a cancelled
-//! upload whose last part was still arriving).
+//! upload whose last part was still arriving), and expired grants and expired or used-up share
+//! links (`crate::sharing::purge`).
 //!
 //! Rows are always written before content and deleted before it, and an upload row becomes a
 //! file row in one transaction. So content is an orphan exactly when, after it was listed, no
@@ -25,6 +26,8 @@ use crate::{config::Config, storage::Storage, StartError};
 pub struct JanitorReport {
     pub expired_uploads: u64,
     pub orphan_blobs: u64,
+    pub expired_grants: u64,
+    pub dead_links: u64,
 }
 
 /// The clean-up task. Cheap to clone.
@@ -70,9 +73,14 @@ impl Janitor {
             .await
             .map_err(|e| format!("removing stray part rows: {e}"))?;
         let orphan_blobs = self.remove_orphan_blobs().await?;
+        let (expired_grants, dead_links) = crate::sharing::purge(&self.db, self.clock.now_ms())
+            .await
+            .map_err(|e| format!("purging grants and links: {e}"))?;
         Ok(JanitorReport {
             expired_uploads,
             orphan_blobs,
+            expired_grants,
+            dead_links,
         })
     }
 
@@ -144,6 +152,8 @@ impl Janitor {
                 Ok(report) if report != JanitorReport::default() => tracing::info!(
                     expired_uploads = report.expired_uploads,
                     orphan_blobs = report.orphan_blobs,
+                    expired_grants = report.expired_grants,
+                    dead_links = report.dead_links,
                     "janitor: cleaned up"
                 ),
                 Ok(_) => {}
