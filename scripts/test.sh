@@ -84,7 +84,7 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
 step "zero-knowledge check: no password, recovery key, file key or file name/content marker in the database, blobs or log"
-for label in password 'recovery key' marker 'file key'; do
+for label in password 'recovery key' marker 'file key' 'link secret' 'link password'; do
     grep -q "\"label\": *\"$label\"" "$SECRETS" || die "the e2e run recorded no '$label' to search for"
 done
 python3 scripts/zero-knowledge-check.py "$SECRETS" "$WORK/data" "$SERVER_LOG"

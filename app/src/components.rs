@@ -27,6 +27,7 @@ pub fn Header() -> impl IntoView {
                         match session.account.await {
                             Ok(Some(_)) => view! {
                                 <a href="/vault">"Vault"</a>
+                                <a href="/shared">"Shared with me"</a>
                                 <a href="/account">"Account"</a>
                                 <a href="/decrypt">"Decrypt a file"</a>
                                 <LogoutButton/>

@@ -90,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("vault") view=VaultPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("decrypt") view=DecryptPage/>
+                    <Route path=path!("shared") view=SharedPage/>
+                    <Route path=path!("s/:id") view=LinkPage/>
                 </Routes>
             </main>
         </Router>

@@ -245,3 +245,202 @@ pub mod vault {
         pub sealed_metadata: Vec<u8>,
     }
 }
+
+/// Bodies of the sharing routes (docs/API.md, "Sharing"): grants to users, links, contacts.
+pub mod sharing {
+    use serde::{Deserialize, Serialize};
+
+    use super::b64;
+
+    /// `GET /api/users/{username}/key`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct UserKey {
+        /// The user.
+        pub username: String,
+        /// SEC1 uncompressed P-256 public key (65 bytes).
+        #[serde(with = "b64")]
+        pub public_key: Vec<u8>,
+    }
+
+    /// `POST /api/files/{id}/grants`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct NewGrant {
+        /// Who gets access.
+        pub grantee: String,
+        /// Blob `0x04`: the file key wrapped to the grantee's public key.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// When the grant ends (ms since the epoch), if ever.
+        pub expires_at: Option<i64>,
+    }
+
+    /// One grant of a file.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct GrantInfo {
+        /// Who has access.
+        pub grantee: String,
+        /// Since when.
+        pub created_at: i64,
+        /// Until when, if set.
+        pub expires_at: Option<i64>,
+    }
+
+    /// `GET /api/files/{id}/grants`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct GrantList {
+        /// Live grants.
+        pub grants: Vec<GrantInfo>,
+    }
+
+    /// One file in `GET /api/shared`.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct SharedFile {
+        /// The file.
+        pub id: String,
+        /// Who shared it.
+        pub owner: String,
+        /// Stored ciphertext size.
+        pub ciphertext_size: u64,
+        /// STREAM chunk size.
+        pub chunk_size: u32,
+        /// Blob `0x05`.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+        /// Blob `0x04`, wrapped to the caller.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// When it was shared.
+        pub shared_at: i64,
+        /// When the grant ends, if set.
+        pub expires_at: Option<i64>,
+    }
+
+    /// `GET /api/shared`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct SharedList {
+        /// Newest first.
+        pub files: Vec<SharedFile>,
+    }
+
+    /// Argon2id inputs of a password-protected link.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LinkKdf {
+        /// 16 random bytes.
+        #[serde(with = "b64")]
+        pub salt: Vec<u8>,
+        /// Memory in KiB.
+        pub memory_kib: u32,
+        /// Passes.
+        pub iterations: u32,
+        /// Lanes.
+        pub parallelism: u32,
+    }
+
+    /// `POST /api/files/{id}/links`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct NewLink {
+        /// 32 hex characters, drawn by this browser.
+        pub link_id: String,
+        /// `link_token_digest(auth_token)`.
+        #[serde(with = "b64")]
+        pub token_digest: Vec<u8>,
+        /// Blob `0x06`.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// Present when the link has a password.
+        pub password_kdf: Option<LinkKdf>,
+        /// When the link stops working, if ever.
+        pub expires_at: Option<i64>,
+        /// How many downloads it allows, if limited.
+        pub max_downloads: Option<u32>,
+    }
+
+    /// One link of a file.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct LinkInfo {
+        /// The link id.
+        pub link_id: String,
+        /// Created at.
+        pub created_at: i64,
+        /// Ends at, if set.
+        pub expires_at: Option<i64>,
+        /// Download limit, if set.
+        pub max_downloads: Option<u32>,
+        /// Downloads used.
+        pub downloads: u32,
+        /// Downloads left, if limited.
+        pub remaining: Option<u32>,
+        /// Whether a password is needed.
+        pub has_password: bool,
+    }
+
+    /// `GET /api/files/{id}/links`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct LinkList {
+        /// Live links.
+        pub links: Vec<LinkInfo>,
+    }
+
+    /// `GET /api/links/{id}`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct PublicLink {
+        /// Whether a password is needed.
+        pub has_password: bool,
+        /// Its Argon2id inputs.
+        pub password_kdf: Option<LinkKdf>,
+    }
+
+    /// `POST /api/links/{id}/open`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct OpenLink {
+        /// The link auth token.
+        #[serde(with = "b64")]
+        pub token: Vec<u8>,
+    }
+
+    /// Answer to `POST /api/links/{id}/open`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct OpenedLink {
+        /// The file.
+        pub file_id: String,
+        /// Blob `0x06`.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// Blob `0x05`.
+        #[serde(with = "b64")]
+        pub sealed_metadata: Vec<u8>,
+        /// Ciphertext size.
+        pub ciphertext_size: u64,
+        /// STREAM chunk size.
+        pub chunk_size: u32,
+        /// Ends at, if set.
+        pub expires_at: Option<i64>,
+        /// Downloads left, if limited.
+        pub remaining: Option<u32>,
+    }
+
+    /// One record in `GET /api/contacts`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct ContactRecord {
+        /// The contact.
+        pub username: String,
+        /// Blob `0x07`.
+        #[serde(with = "b64")]
+        pub sealed: Vec<u8>,
+    }
+
+    /// `GET /api/contacts`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct ContactList {
+        /// By username.
+        pub contacts: Vec<ContactRecord>,
+    }
+
+    /// `PUT /api/contacts/{username}`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct PutContact {
+        /// Blob `0x07`.
+        #[serde(with = "b64")]
+        pub sealed: Vec<u8>,
+    }
+}

@@ -3,7 +3,8 @@
 // The password and recovery key used here are appended to $COFFER_E2E_SECRETS so
 // scripts/test.sh can prove afterwards that neither reached the database or log.
 import { test, expect, type Page } from '@playwright/test';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { open, recordSecret } from './helpers';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const username = `e2e_${run}`;
@@ -11,14 +12,6 @@ const username = `e2e_${run}`;
 // search for afterwards.
 const password = [...`Violet-Otter-Harbor-${run}-ключ-🔑-`.repeat(8)].slice(0, 128).join('');
 
-function recordSecret(label: string, value: string) {
-  const file = process.env.COFFER_E2E_SECRETS;
-  if (file) appendFileSync(file, JSON.stringify({ label, value }) + '\n');
-}
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
 async function logIn(page: Page, name: string, pw: string) {
   await open(page, '/login');

@@ -7,21 +7,17 @@
 // $COFFER_E2E_SECRETS with the exported file key, so scripts/test.sh can prove afterwards that
 // none of them reached the database, the blob store or the server log.
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
-import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileRow as row, noFilePicker, open, recordSecret, register as registerAs, sha256, unlock as unlockWith } from './helpers';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const marker = `ZKMARKER${run}X`;
 const password = `Lantern-Quartz-Meadow-${run}-🔐`;
 const alice = `vault_a_${run}`;
 
-function recordSecret(label: string, value: string) {
-  const file = process.env.COFFER_E2E_SECRETS;
-  if (file) appendFileSync(file, JSON.stringify({ label, value }) + '\n');
-}
-const sha256 = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // Test files: empty, one byte, 5 MiB random with the marker inside, and a picked text file.
 const fiveMiB = randomBytes(5 * 1024 * 1024);
@@ -36,29 +32,8 @@ const dir = mkdtempSync(join(tmpdir(), 'coffer-e2e-'));
 const pickedPath = join(dir, picked.name);
 writeFileSync(pickedPath, picked.data);
 
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
-async function register(page: Page, username: string) {
-  await open(page, '/register');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Repeat the password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByTestId('recovery-key')).toBeVisible({ timeout: 30_000 });
-  await page.getByLabel('I saved my recovery key somewhere safe').check();
-  await page.getByRole('button', { name: 'Continue to my vault' }).click();
-  await expect(page).toHaveURL(/\/vault$/);
-}
 
-async function unlock(page: Page) {
-  const form = page.getByTestId('unlock');
-  await form.getByLabel('Password').fill(password);
-  await form.getByRole('button', { name: 'Unlock' }).click();
-  await expect(form).toBeHidden({ timeout: 30_000 });
-}
 
 /** Drops files on the vault page the way a browser does: a `drop` event with a DataTransfer. */
 async function dropFiles(page: Page, list: { name: string; type: string; data: Buffer }[]) {
@@ -75,8 +50,8 @@ async function dropFiles(page: Page, list: { name: string; type: string; data: B
   await page.dispatchEvent('[data-testid="dropzone"]', 'drop', { dataTransfer });
 }
 
-const row = (page: Page, name: string) =>
-  page.getByTestId('file-row').filter({ has: page.getByTestId('file-name').getByText(name, { exact: true }) });
+const register = (page: Page, username: string) => registerAs(page, username, password);
+const unlock = (page: Page) => unlockWith(page, password);
 
 async function downloadPlain(page: Page, name: string): Promise<Buffer> {
   const pending = page.waitForEvent('download');
@@ -91,12 +66,6 @@ async function moreAction(page: Page, name: string, action: string) {
   await row(page, name).getByRole(action === 'Download encrypted' ? 'link' : 'button', { name: action }).click();
 }
 
-// Without the File System Access API the app saves through a Blob download, which Playwright
-// can catch. One test below installs a recording stand-in for showSaveFilePicker instead.
-const noFilePicker = () => {
-  // @ts-expect-error: removing a browser API on purpose
-  window.showSaveFilePicker = undefined;
-};
 
 test.describe.serial('vault', () => {
   let context: BrowserContext;

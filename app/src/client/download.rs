@@ -344,21 +344,15 @@ async fn decrypt_stream(
     Ok(())
 }
 
-/// Fetches a vault file's ciphertext: the stream and its length (which must be what the
-/// listing said).
+/// Fetches a file's ciphertext from `url` (the vault's, a share's or a link's content route):
+/// the stream, whose length must be what the listing said.
 pub async fn fetch_content(
-    file_id: &str,
+    url: &str,
+    headers: &[(&str, &str)],
     expected_size: u64,
     signal: &AbortSignal,
 ) -> Result<ReadableStream, DownloadError> {
-    let response = http::send(
-        "GET",
-        &format!("/api/files/{file_id}/content"),
-        None,
-        None,
-        Some(signal),
-    )
-    .await?;
+    let response = http::send("GET", url, None, headers, Some(signal)).await?;
     let length = response
         .headers()
         .get("Content-Length")

@@ -72,7 +72,7 @@ pub async fn send(
     method: &str,
     url: &str,
     body: Option<&JsValue>,
-    content_type: Option<&str>,
+    headers: &[(&str, &str)],
     signal: Option<&AbortSignal>,
 ) -> Result<Response, HttpError> {
     let init = RequestInit::new();
@@ -81,12 +81,12 @@ pub async fn send(
     if let Some(body) = body {
         init.set_body(body);
     }
-    if let Some(content_type) = content_type {
-        let headers = Headers::new().map_err(|_| HttpError::Network)?;
-        headers
-            .set("Content-Type", content_type)
-            .map_err(|_| HttpError::Network)?;
-        init.set_headers(&headers);
+    if !headers.is_empty() {
+        let list = Headers::new().map_err(|_| HttpError::Network)?;
+        for (name, value) in headers {
+            list.set(name, value).map_err(|_| HttpError::Network)?;
+        }
+        init.set_headers(&list);
     }
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
@@ -142,14 +142,12 @@ pub async fn call(
         .map(|b| serde_json::to_string(b).map(|s| JsValue::from_str(&s)))
         .transpose()
         .map_err(|_| HttpError::Network)?;
-    send(
-        method,
-        url,
-        json.as_ref(),
-        json.as_ref().map(|_| "application/json"),
-        None,
-    )
-    .await
+    let headers: &[(&str, &str)] = if json.is_some() {
+        &[("Content-Type", "application/json")]
+    } else {
+        &[]
+    };
+    send(method, url, json.as_ref(), headers, None).await
 }
 
 /// Like [`call`], and parses the JSON answer.

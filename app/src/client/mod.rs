@@ -10,6 +10,7 @@ pub mod bytes;
 pub mod download;
 pub mod http;
 pub mod pending;
+pub mod sharing;
 pub mod upload;
 pub mod webcrypto;
 

@@ -417,7 +417,7 @@ async fn put_part(url: &str, body: &Blob, signal: &AbortSignal) -> Result<(), Up
             "PUT",
             url,
             Some(body.as_ref()),
-            Some("application/octet-stream"),
+            &[("Content-Type", "application/octet-stream")],
             Some(signal),
         )
         .await;

@@ -3,13 +3,17 @@
 mod account;
 mod decrypt;
 mod landing;
+mod link;
 mod login;
 mod register;
-mod vault;
+mod shared;
+pub(crate) mod vault;
 
 pub use account::AccountPage;
 pub use decrypt::DecryptPage;
 pub use landing::{Landing, NotFound};
+pub use link::LinkPage;
 pub use login::{LoginPage, UnlockForm};
 pub use register::RegisterPage;
+pub use shared::SharedPage;
 pub use vault::VaultPage;

@@ -37,29 +37,67 @@ thread_local! {
 }
 
 fn decrypt_row(keys: &UnlockedKeys, f: &FileInfo) -> FileRow {
-    let opened = file_id_from_hex(&f.id).and_then(|id| {
-        let key = unwrap_file_key(&keys.identity, &f.wrapped_key, &id).ok()?;
-        open_metadata(&key, &id, &f.sealed_metadata).ok()
+    let mut row = open_row(
+        keys,
+        &f.id,
+        &f.wrapped_key,
+        &f.sealed_metadata,
+        f.ciphertext_size,
+        f.chunk_size,
+    );
+    row.created_at = f.created_at;
+    row
+}
+
+/// A row for a file shared with the caller.
+pub fn decrypt_shared_row(keys: &UnlockedKeys, f: &crate::wire::sharing::SharedFile) -> FileRow {
+    let mut row = open_row(
+        keys,
+        &f.id,
+        &f.wrapped_key,
+        &f.sealed_metadata,
+        f.ciphertext_size,
+        f.chunk_size,
+    );
+    row.created_at = f.shared_at;
+    row.content_url = format!("/api/shared/{}/content", f.id);
+    row.owner = Some(f.owner.clone());
+    row
+}
+
+fn open_row(
+    keys: &UnlockedKeys,
+    id: &str,
+    wrapped_key: &[u8],
+    sealed_metadata: &[u8],
+    ciphertext_size: u64,
+    chunk_size: u32,
+) -> FileRow {
+    let opened = file_id_from_hex(id).and_then(|file_id| {
+        let key = unwrap_file_key(&keys.identity, wrapped_key, &file_id).ok()?;
+        open_metadata(&key, &file_id, sealed_metadata).ok()
     });
     let (name, mime, size, modified_ms, readable) = match opened {
         Some(m) => (m.name, m.mime, m.size, m.modified_ms, true),
         None => (
             "Unreadable file".to_string(),
             String::new(),
-            plaintext_len(f.ciphertext_size, f.chunk_size).unwrap_or(0),
+            plaintext_len(ciphertext_size, chunk_size).unwrap_or(0),
             0,
             false,
         ),
     };
     FileRow {
-        id: f.id.clone(),
+        id: id.to_string(),
         name,
         mime,
         size,
-        created_at: f.created_at,
+        created_at: 0,
         modified_ms,
-        ciphertext_size: f.ciphertext_size,
-        wrapped_key: f.wrapped_key.clone(),
+        ciphertext_size,
+        wrapped_key: wrapped_key.to_vec(),
+        content_url: format!("/api/files/{id}/content"),
+        owner: None,
         readable,
     }
 }
@@ -285,7 +323,7 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
             let id = file_id_from_hex(&row.id).ok_or(DownloadError::NotCoffer)?;
             let key = unwrap_file_key(&keys.identity, &row.wrapped_key, &id)
                 .map_err(|_| DownloadError::WrongKey)?;
-            let stream = fetch_content(&row.id, row.ciphertext_size, &signal).await;
+            let stream = fetch_content(&row.content_url, &[], row.ciphertext_size, &signal).await;
             let stream = match stream {
                 Ok(stream) => stream,
                 Err(e) => {

@@ -6,8 +6,9 @@
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 
 #[cfg(feature = "hydrate")]
-mod actions;
-mod model;
+pub(crate) mod actions;
+pub(crate) mod model;
+mod share;
 
 use leptos::{ev, html, prelude::*};
 use leptos_meta::Title;
@@ -38,6 +39,12 @@ pub enum Dialog {
     Rename(FileRow),
     /// Confirm deleting a file.
     Delete(FileRow),
+    /// Share with a user.
+    Share(FileRow),
+    /// Create a link.
+    Link(FileRow),
+    /// Who has access.
+    Access(FileRow),
     /// Show a file's key.
     ExportKey {
         /// The file.
@@ -50,19 +57,19 @@ pub enum Dialog {
 /// The vault page's state, shared by its parts through context.
 #[derive(Clone, Copy)]
 pub struct Vault {
-    files: RwSignal<Vec<FileRow>>,
+    pub(crate) files: RwSignal<Vec<FileRow>>,
     usage: RwSignal<Option<Usage>>,
-    loaded: RwSignal<bool>,
-    load_error: RwSignal<Option<String>>,
-    transfers: RwSignal<Vec<Transfer>>,
+    pub(crate) loaded: RwSignal<bool>,
+    pub(crate) load_error: RwSignal<Option<String>>,
+    pub(crate) transfers: RwSignal<Vec<Transfer>>,
     interrupted: RwSignal<Vec<Interrupted>>,
     dialog: RwSignal<Option<Dialog>>,
-    notice: RwSignal<Option<String>>,
+    pub(crate) notice: RwSignal<Option<String>>,
     next_id: StoredValue<u64>,
 }
 
 impl Vault {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             files: RwSignal::new(Vec::new()),
             usage: RwSignal::new(None),
@@ -77,7 +84,7 @@ impl Vault {
     }
 }
 
-fn use_vault() -> Vault {
+pub(crate) fn use_vault() -> Vault {
     expect_context::<Vault>()
 }
 
@@ -303,6 +310,9 @@ fn FileRowView(row: FileRow) -> impl IntoView {
     };
     let rename_row = row.clone();
     let delete_row = row.clone();
+    let share_row = row.clone();
+    let link_row = row.clone();
+    let access_row = row.clone();
     let menu: NodeRef<html::Details> = NodeRef::new();
     // Any choice in the menu closes it.
     let close_menu = move |_| {
@@ -330,6 +340,18 @@ fn FileRowView(row: FileRow) -> impl IntoView {
                             on:click=move |_| vault.dialog.set(Some(Dialog::Rename(rename_row.clone())))>
                             "Rename"
                         </button>
+                        <button type="button" disabled=!row.readable
+                            on:click=move |_| vault.dialog.set(Some(Dialog::Share(share_row.clone())))>
+                            "Share with a user"
+                        </button>
+                        <button type="button" disabled=!row.readable
+                            on:click=move |_| vault.dialog.set(Some(Dialog::Link(link_row.clone())))>
+                            "Create link"
+                        </button>
+                        <button type="button"
+                            on:click=move |_| vault.dialog.set(Some(Dialog::Access(access_row.clone())))>
+                            "Who has access"
+                        </button>
                         <a href=format!("/api/files/{}/content", row.id) download=format!("{name}.coffer")>
                             "Download encrypted"
                         </a>
@@ -346,7 +368,7 @@ fn FileRowView(row: FileRow) -> impl IntoView {
 }
 
 #[component]
-fn Transfers() -> impl IntoView {
+pub(crate) fn Transfers() -> impl IntoView {
     let vault = use_vault();
     let clear = move |_| {
         vault
@@ -544,13 +566,16 @@ fn Dialogs() -> impl IntoView {
             Dialog::Rename(row) => view! { <RenameDialog row/> }.into_any(),
             Dialog::Delete(row) => view! { <DeleteDialog row/> }.into_any(),
             Dialog::ExportKey { row, key } => view! { <ExportKeyDialog row key/> }.into_any(),
+            Dialog::Share(row) => view! { <share::ShareDialog row/> }.into_any(),
+            Dialog::Link(row) => view! { <share::LinkDialog row/> }.into_any(),
+            Dialog::Access(row) => view! { <share::AccessDialog row/> }.into_any(),
         })
     }
 }
 
 /// A modal box: Escape or the backdrop closes it; focus goes to `focus` when it opens.
 #[component]
-fn Modal(
+pub(crate) fn Modal(
     title: String,
     #[prop(optional)] focus: Option<NodeRef<html::Input>>,
     children: Children,

@@ -21,6 +21,10 @@ pub struct FileRow {
     pub ciphertext_size: u64,
     /// Blob `0x04`: the file key wrapped to the owner.
     pub wrapped_key: Vec<u8>,
+    /// Where its ciphertext is fetched from (the vault's or a share's content route).
+    pub content_url: String,
+    /// Who shared it with the caller (`None` for the caller's own files).
+    pub owner: Option<String>,
     /// Whether the key and metadata opened (an unreadable file can only be deleted).
     pub readable: bool,
 }
@@ -179,6 +183,8 @@ mod tests {
             modified_ms: 0,
             ciphertext_size: 0,
             wrapped_key: Vec::new(),
+            content_url: String::new(),
+            owner: None,
             readable: true,
         }
     }
