@@ -69,6 +69,7 @@ test.describe.serial('sharing', () => {
     await a.getByRole('button', { name: 'Look up' }).click();
     await expect(a.getByTestId('share-fingerprint')).toHaveText(bobFingerprint);
     await a.getByLabel(`I compared this safety number with ${bob}`).check();
+    await a.getByLabel('Access ends').selectOption('604800');
     await a.getByRole('button', { name: 'Share', exact: true }).click();
     await expect(a.getByRole('status').filter({ hasText: `with ${bob}` })).toBeVisible();
 
@@ -104,6 +105,7 @@ test.describe.serial('sharing', () => {
     const id = await row(a, fileName).getAttribute('data-file-id');
     await menu(a, fileName, 'Who has access');
     await expect(a.getByTestId('grant')).toContainText(bob);
+    await expect(a.getByTestId('grant')).toContainText('until'); // the 7-day expiry chosen above
     await a.getByRole('button', { name: `Revoke access for ${bob}` }).click();
     await expect(a.getByText('Not shared with anyone.')).toBeVisible();
     await a.getByRole('dialog').getByRole('button', { name: 'Close' }).click();

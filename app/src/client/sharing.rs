@@ -146,6 +146,7 @@ pub async fn grant(
     own_wrapped_key: &[u8],
     username: &str,
     public_key: &PublicKey,
+    expires_at: Option<i64>,
 ) -> Result<GrantInfo, HttpError> {
     let (id, key) = own_file_key(keys, file_id, own_wrapped_key).ok_or_else(locked)?;
     let wrapped_key = wrap_file_key(public_key, &key, &id, &mut OsRng);
@@ -155,7 +156,7 @@ pub async fn grant(
         Some(&NewGrant {
             grantee: username.to_string(),
             wrapped_key,
-            expires_at: None,
+            expires_at,
         }),
     )
     .await

@@ -30,6 +30,7 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let checked = RwSignal::new(None::<Checked>);
     let compared = RwSignal::new(false);
+    let ends = RwSignal::new("never".to_string());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let input: NodeRef<html::Input> = NodeRef::new();
@@ -89,6 +90,7 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
             return;
         };
         let mark_verified = compared.get_untracked();
+        let ends_after = ends.get_untracked().parse::<i64>().ok();
         busy.set(true);
         error.set(None);
         let row = row.clone();
@@ -125,7 +127,17 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
                 busy.set(false);
                 return;
             }
-            match grant(&keys, &row.id, &row.wrapped_key, &c.username, &public_key).await {
+            let expires_at = ends_after.map(|s| js_sys::Date::now() as i64 + s * 1000);
+            match grant(
+                &keys,
+                &row.id,
+                &row.wrapped_key,
+                &c.username,
+                &public_key,
+                expires_at,
+            )
+            .await
+            {
                 Ok(_) => {
                     vault
                         .notice
@@ -139,7 +151,7 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
             }
         });
         #[cfg(not(feature = "hydrate"))]
-        let _ = (row, mark_verified, c, share);
+        let _ = (row, mark_verified, c, share, ends_after);
     };
     let act = StoredValue::new(act);
 
@@ -175,6 +187,13 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
                         } else {
                             format!("Compare it with the one {} sees on their Account page.", c.username)
                         }}</p>
+                        <label for="share-ends">"Access ends"</label>
+                        <select id="share-ends" on:change=move |ev| ends.set(event_target_value(&ev))>
+                            <option value="never" selected>"Never (until you revoke it)"</option>
+                            <option value="86400">"After 1 day"</option>
+                            <option value="604800">"After 7 days"</option>
+                            <option value="2592000">"After 30 days"</option>
+                        </select>
                         <label class="checkbox">
                             <input type="checkbox" bind:checked=compared/>
                             {format!("I compared this safety number with {}", c.username)}
@@ -394,7 +413,10 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
                             view! {
                                 <li data-testid="grant">
                                     <span>{g.grantee.clone()}</span>
-                                    <span class="muted">{format!("since {}", super::model::human_date(g.created_at))}</span>
+                                    <span class="muted">{match g.expires_at {
+                                        Some(t) => format!("since {} · until {}", super::model::human_date(g.created_at), super::model::human_date(t)),
+                                        None => format!("since {}", super::model::human_date(g.created_at)),
+                                    }}</span>
                                     <button type="button" class="link-button" aria-label=format!("Revoke access for {}", g.grantee)
                                         on:click=move |_| revoke_grant.with_value(|f| f(who.clone()))>"Revoke"</button>
                                 </li>
