@@ -15,6 +15,7 @@ mod components;
 pub mod error;
 pub mod keyring;
 mod pages;
+pub mod pwa;
 pub mod session;
 pub mod validation;
 pub mod wire;
@@ -60,6 +61,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <meta name="description" content="Coffer: an end-to-end-encrypted file vault."/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <meta name="theme-color" content="#2357d9"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -82,6 +86,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header/>
+            <pwa::PwaBar/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=Landing/>

@@ -150,6 +150,7 @@ pub fn router(
     Router::new()
         .route("/healthz", get(routes::health))
         .route("/api/me", get(routes::me))
+        .route("/sw.js", get(routes::service_worker))
         .merge(vault::routes())
         .merge(sharing::routes())
         .leptos_routes_with_context(

@@ -73,3 +73,40 @@ pub async fn me(State(state): State<ServerState>, headers: HeaderMap) -> Respons
         Err(failure) => unauthorized(failure),
     }
 }
+
+/// `GET /sw.js`: the service worker from the site root, with `__COFFER_BUILD__` replaced by a
+/// hash of this build's Wasm, JS and CSS (so each release gets its own cache). Never cached by
+/// HTTP caches, so browsers see a new release at once.
+pub async fn service_worker(State(state): State<ServerState>) -> Response {
+    use sha2::{Digest, Sha256};
+    let site = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
+    let pkg = site.join(state.leptos_options.site_pkg_dir.as_ref());
+    let Ok(template) = tokio::fs::read_to_string(site.join("sw.js")).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut hash = Sha256::new();
+    for name in ["coffer.wasm", "coffer.js", "coffer.css"] {
+        match tokio::fs::read(pkg.join(name)).await {
+            Ok(bytes) => hash.update(&bytes),
+            Err(e) => tracing::warn!(%e, file = name, "service worker: build file missing"),
+        }
+    }
+    let build = hex::encode(&hash.finalize()[..8]);
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+            // A worker's own CSP governs what it may fetch: its own origin, nothing else.
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; connect-src 'self'; frame-ancestors 'none'; \
+                 base-uri 'none'; form-action 'none'",
+            ),
+        ],
+        template.replace("__COFFER_BUILD__", &build),
+    )
+        .into_response()
+}

@@ -1,0 +1,189 @@
+//! The installable app: service worker registration, the offline banner, the "new version"
+//! prompt and the "Install Coffer" button.
+
+use leptos::prelude::*;
+
+/// What the bar at the top of every page shows.
+#[derive(Clone, Copy)]
+pub struct PwaState {
+    /// The browser says it is offline.
+    pub offline: RwSignal<bool>,
+    /// A new service worker is installed and waiting.
+    pub update_ready: RwSignal<bool>,
+    /// The browser offered to install the app (`beforeinstallprompt`).
+    pub can_install: RwSignal<bool>,
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::cell::{Cell, RefCell};
+
+    use js_sys::{Array, Function, Reflect};
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+
+    use leptos::prelude::Set;
+
+    use super::PwaState;
+
+    thread_local! {
+        static INSTALL_EVENT: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+        static REGISTRATION: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+        static RELOADING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn get(target: &JsValue, name: &str) -> JsValue {
+        Reflect::get(target, &name.into()).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+        let f: Function = get(target, name).dyn_into()?;
+        f.apply(target, &args.iter().collect::<Array>())
+    }
+
+    fn listen(target: &JsValue, event: &str, f: impl FnMut(JsValue) + 'static) {
+        let closure = Closure::<dyn FnMut(JsValue)>::new(f);
+        let _ = call(
+            target,
+            "addEventListener",
+            &[event.into(), closure.as_ref().clone()],
+        );
+        // The listeners live as long as the page.
+        closure.forget();
+    }
+
+    fn watch_waiting(state: PwaState, registration: &JsValue, container: &JsValue) {
+        let has_controller = !get(container, "controller").is_null();
+        if !get(registration, "waiting").is_null() && has_controller {
+            state.update_ready.set(true);
+        }
+        let reg = registration.clone();
+        let container = container.clone();
+        listen(registration, "updatefound", move |_| {
+            let installing = get(&reg, "installing");
+            if installing.is_null() || installing.is_undefined() {
+                return;
+            }
+            let worker = installing.clone();
+            let container = container.clone();
+            listen(&installing, "statechange", move |_| {
+                let installed = get(&worker, "state").as_string().as_deref() == Some("installed");
+                if installed && !get(&container, "controller").is_null() {
+                    state.update_ready.set(true);
+                }
+            });
+        });
+    }
+
+    pub fn start(state: PwaState) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let window: JsValue = window.into();
+        let navigator = get(&window, "navigator");
+        state
+            .offline
+            .set(get(&navigator, "onLine").as_bool() == Some(false));
+        listen(&window, "online", move |_| state.offline.set(false));
+        listen(&window, "offline", move |_| state.offline.set(true));
+        listen(&window, "beforeinstallprompt", move |event| {
+            let _ = call(&event, "preventDefault", &[]);
+            INSTALL_EVENT.with(|e| *e.borrow_mut() = Some(event));
+            state.can_install.set(true);
+        });
+        listen(&window, "appinstalled", move |_| {
+            state.can_install.set(false)
+        });
+
+        let container = get(&navigator, "serviceWorker");
+        if container.is_undefined() {
+            return; // no service workers here (e.g. not a secure context)
+        }
+        listen(&container, "controllerchange", move |_| {
+            if RELOADING.with(|r| r.get()) {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        });
+        let Ok(promise) = call(&container, "register", &["/sw.js".into()]) else {
+            return;
+        };
+        let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else {
+            return;
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(registration) => {
+                    watch_waiting(state, &registration, &container);
+                    REGISTRATION.with(|r| *r.borrow_mut() = Some(registration));
+                }
+                Err(e) => leptos::logging::warn!("service worker registration failed: {e:?}"),
+            }
+        });
+    }
+
+    pub fn apply_update() {
+        let waiting = REGISTRATION.with(|r| r.borrow().as_ref().map(|reg| get(reg, "waiting")));
+        match waiting {
+            Some(worker) if !worker.is_null() && !worker.is_undefined() => {
+                RELOADING.with(|r| r.set(true));
+                let _ = call(&worker, "postMessage", &["skip-waiting".into()]);
+            }
+            _ => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        }
+    }
+
+    pub fn install(state: PwaState) {
+        if let Some(event) = INSTALL_EVENT.with(|e| e.borrow_mut().take()) {
+            let _ = call(&event, "prompt", &[]);
+        }
+        state.can_install.set(false);
+    }
+}
+
+/// The offline banner, the update prompt and the install button; starts the service worker.
+#[component]
+pub fn PwaBar() -> impl IntoView {
+    let state = PwaState {
+        offline: RwSignal::new(false),
+        update_ready: RwSignal::new(false),
+        can_install: RwSignal::new(false),
+    };
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        browser::start(state);
+    });
+    let reload = move |_| {
+        #[cfg(feature = "hydrate")]
+        browser::apply_update();
+    };
+    let install = move |_| {
+        #[cfg(feature = "hydrate")]
+        browser::install(state);
+    };
+    view! {
+        <div class="pwa-bar">
+            <Show when=move || state.offline.get()>
+                <p class="offline-banner" role="status" data-testid="offline-banner">
+                    "You are offline. Files you have as .coffer can still be decrypted on the "
+                    <a href="/decrypt">"Decrypt a file"</a>" page."
+                </p>
+            </Show>
+            <Show when=move || state.update_ready.get()>
+                <p class="update-banner" role="status" data-testid="update-banner">
+                    "A new version is available. "
+                    <button type="button" class="small" on:click=reload>"Reload"</button>
+                </p>
+            </Show>
+            <Show when=move || state.can_install.get()>
+                <button type="button" class="secondary small install-button" on:click=install>
+                    "Install Coffer"
+                </button>
+            </Show>
+        </div>
+    }
+}

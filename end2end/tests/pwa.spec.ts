@@ -1,0 +1,89 @@
+// The installable app in headless Chromium: manifest, service worker control, installability
+// (DevTools protocol), and the offline shell: with the network gone the Decrypt page still
+// loads (offline banner shown) and decrypts a .coffer fixture to identical bytes.
+import { test, expect, chromium } from '@playwright/test';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noFilePicker, open, sha256 } from './helpers';
+
+// A golden stream vector of the crypto crate: its file key, ciphertext and the plaintext rule
+// (byte i = (31·i + 7) mod 251), so the offline decryption has a fixture that no server made.
+const vectors = JSON.parse(readFileSync(join(__dirname, '../../crypto/tests/vectors/coffer_v1.json'), 'utf8'));
+const vector = vectors.stream.reduce((a: any, b: any) => (Number(b.plaintext_len) > Number(a.plaintext_len) ? b : a));
+const plaintext = Buffer.from(Array.from({ length: Number(vector.plaintext_len) }, (_, i) => (31 * i + 7) % 251));
+const key = 'coffer-key-v1:' + Buffer.from(vector.file_key, 'hex').toString('base64url');
+
+test('the manifest is served with its content type and the fields an installed app needs', async ({ request }) => {
+  const response = await request.get('/manifest.webmanifest');
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toContain('application/manifest+json');
+  const manifest = await response.json();
+  expect(manifest).toMatchObject({ name: 'Coffer', short_name: 'Coffer', display: 'standalone', scope: '/', start_url: '/vault' });
+  const sizes = manifest.icons.map((i: any) => `${i.sizes} ${i.purpose}`);
+  expect(sizes).toEqual(expect.arrayContaining(['192x192 any', '512x512 any', '512x512 maskable']));
+  for (const icon of manifest.icons) {
+    const png = await request.get(icon.src);
+    expect(png.headers()['content-type']).toBe('image/png');
+  }
+  const sw = await request.get('/sw.js');
+  expect(sw.headers()['content-type']).toContain('javascript');
+  expect(await sw.text()).toMatch(/const BUILD = '[0-9a-f]{16}'/);
+});
+
+test('the service worker controls the page and Chromium reports no installability errors', async ({ baseURL, launchOptions }) => {
+  // Installability is only judged in a persistent profile (test contexts count as incognito).
+  const profile = mkdtempSync(join(tmpdir(), 'coffer-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, baseURL });
+  const page = await context.newPage();
+  await open(page, '/');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toMatch(/\/sw\.js$/);
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  expect(installabilityErrors).toEqual([]);
+  // The cache holds the shell only: no API answer, no ciphertext.
+  const cached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) {
+      for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+    }
+    return urls;
+  });
+  expect(cached).toContain('/decrypt');
+  expect(cached).toContain('/pkg/coffer.wasm');
+  expect(cached.filter((u) => u.startsWith('/api/'))).toEqual([]);
+  await context.close();
+});
+
+test('offline, the app opens with a banner and the Decrypt page decrypts a .coffer file', async ({ browser }) => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  await context.addInitScript(noFilePicker);
+  const page = await context.newPage();
+  await open(page, '/decrypt');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(async () => (await caches.keys()).length)).toBeGreaterThan(0);
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(page.getByTestId('offline-banner')).toBeVisible();
+
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-pwa-'));
+  const fixture = join(dir, 'vector.bin.coffer');
+  writeFileSync(fixture, Buffer.from(vector.ciphertext, 'hex'));
+  await page.getByLabel('Encrypted file (.coffer)').setInputFiles(fixture);
+  await page.getByLabel('File key').fill(key);
+  const saved = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Decrypt and save' }).click();
+  const download = await saved;
+  expect(download.suggestedFilename()).toBe('vector.bin');
+  expect(sha256(readFileSync((await download.path())!))).toBe(sha256(plaintext));
+
+  // Another page offline lands on the Decrypt page rather than an error.
+  await page.goto('/vault');
+  await expect(page).toHaveURL(/\/decrypt$/);
+  await context.close();
+});

@@ -1,0 +1,67 @@
+// Coffer's service worker (plain JS). The server serves this file at /sw.js with
+// __COFFER_BUILD__ replaced by a hash of this build's Wasm, JS and CSS, so every release gets
+// its own cache and the old one is deleted when the new worker activates.
+//
+// What it caches: the app shell only (the Wasm, its JS glue, the CSS, the manifest and icons,
+// and the HTML of the "Decrypt a file" page fetched WITHOUT cookies, so nothing user-specific).
+// What it never caches: API responses, ciphertext, or any other page. Everything that is not a
+// navigation or a shell asset goes to the network untouched.
+const BUILD = '__COFFER_BUILD__';
+const CACHE = `coffer-shell-${BUILD}`;
+const SHELL_PAGE = '/decrypt';
+const ASSETS = [
+  '/pkg/coffer.js',
+  '/pkg/coffer.wasm',
+  '/pkg/coffer.css',
+  '/manifest.webmanifest',
+  '/favicon.svg',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(ASSETS);
+    const shell = await fetch(SHELL_PAGE, { credentials: 'omit', cache: 'no-store' });
+    if (!shell.ok) throw new Error(`could not fetch the offline shell (${shell.status})`);
+    await cache.put(SHELL_PAGE, shell);
+  })());
+  // No skipWaiting() here: the page shows "A new version is available" and asks first.
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('coffer-') && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    // Network first; offline, the Decrypt page (the one page that works without a server).
+    event.respondWith(fetch(request).catch(async () => {
+      if (url.pathname === SHELL_PAGE) {
+        return (await caches.match(SHELL_PAGE, { cacheName: CACHE })) || Response.error();
+      }
+      return Response.redirect(SHELL_PAGE, 302);
+    }));
+    return;
+  }
+  if (ASSETS.includes(url.pathname)) {
+    // Network first too (asset names are not hashed, so a cached copy must never shadow a new
+    // release while online); the cached copy only when the network fails.
+    event.respondWith(fetch(request).catch(async () =>
+      (await caches.match(url.pathname, { cacheName: CACHE })) || Response.error()));
+  }
+});
