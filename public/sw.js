@@ -1,5 +1,5 @@
 // Coffer's service worker (plain JS). The server serves this file at /sw.js with
-// __COFFER_BUILD__ replaced by a hash of this build's Wasm, JS and CSS, so every release gets
+// __COFFER_BUILD__ replaced by a hash of this file and the build's Wasm, JS and CSS, so every release gets
 // its own cache and the old one is deleted when the new worker activates.
 //
 // What it caches: the app shell only (the Wasm, its JS glue, the CSS, the manifest and icons,

@@ -79,7 +79,8 @@ done
 curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; die "the server did not become healthy"; }
 (
     cd end2end
-    COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" npx playwright test
+    COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
+        COFFER_E2E_SITE_ROOT="$ROOT/target/site" npx playwright test
 ) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 

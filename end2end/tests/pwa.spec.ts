@@ -87,3 +87,33 @@ test('offline, the app opens with a banner and the Decrypt page decrypts a .coff
   await expect(page).toHaveURL(/\/decrypt$/);
   await context.close();
 });
+
+test('a new build\'s service worker shows "A new version is available"; Reload switches to it', async ({ page }) => {
+  // A new build = a service worker with other bytes. The server reads the worker from the site
+  // directory at each request, so changing that file (and putting it back) is a new release.
+  const siteRoot = process.env.COFFER_E2E_SITE_ROOT;
+  expect(siteRoot, 'COFFER_E2E_SITE_ROOT must name the site directory the server serves').toBeTruthy();
+  const workerPath = join(siteRoot!, 'sw.js');
+  const original = readFileSync(workerPath, 'utf8');
+  await open(page, '/decrypt');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  const before = await page.evaluate(() => caches.keys());
+  try {
+    writeFileSync(workerPath, original + `\n// next release ${Date.now()}\n`);
+    await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())!.update(); });
+    await expect(page.getByTestId('update-banner')).toContainText('A new version is available', { timeout: 30_000 });
+    const reloaded = page.waitForEvent('load');
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await reloaded;
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await expect(page.getByTestId('update-banner')).toHaveCount(0);
+    // The new release has its own cache; the old one is gone.
+    await expect.poll(() => page.evaluate(() => caches.keys())).not.toEqual(before);
+    expect(await page.evaluate(() => caches.keys())).toHaveLength(1);
+  } finally {
+    writeFileSync(workerPath, original);
+  }
+});

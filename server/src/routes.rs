@@ -75,7 +75,7 @@ pub async fn me(State(state): State<ServerState>, headers: HeaderMap) -> Respons
 }
 
 /// `GET /sw.js`: the service worker from the site root, with `__COFFER_BUILD__` replaced by a
-/// hash of this build's Wasm, JS and CSS (so each release gets its own cache). Never cached by
+/// hash of this build's worker, Wasm, JS and CSS (so each release gets its own cache). Never cached by
 /// HTTP caches, so browsers see a new release at once.
 pub async fn service_worker(State(state): State<ServerState>) -> Response {
     use sha2::{Digest, Sha256};
@@ -85,6 +85,7 @@ pub async fn service_worker(State(state): State<ServerState>) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut hash = Sha256::new();
+    hash.update(template.as_bytes());
     for name in ["coffer.wasm", "coffer.js", "coffer.css"] {
         match tokio::fs::read(pkg.join(name)).await {
             Ok(bytes) => hash.update(&bytes),
