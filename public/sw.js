@@ -43,11 +43,37 @@ self.addEventListener('message', (event) => {
   if (event.data === 'skip-waiting') self.skipWaiting();
 });
 
+// Web Share Target: "Share -> Coffer" from the operating system POSTs the files here. They are
+// kept in this browser (the 'share-inbox' cache) until the vault page picks them up, encrypts and
+// uploads them, and empties the inbox; the plaintext never goes to the server.
+const INBOX = 'share-inbox';
+
+async function receiveShare(request) {
+  const form = await request.formData();
+  const inbox = await caches.open(INBOX);
+  let n = 0;
+  for (const file of form.getAll('files')) {
+    if (!(file instanceof File)) continue;
+    await inbox.put(`/share-inbox/${Date.now()}-${n++}`, new Response(file, {
+      headers: {
+        'content-type': file.type || 'application/octet-stream',
+        'x-name': encodeURIComponent(file.name),
+        'x-modified': String(file.lastModified),
+      },
+    }));
+  }
+  return Response.redirect('/vault?shared=1', 303);
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === 'POST' && url.pathname === '/share-target') {
+    event.respondWith(receiveShare(request));
+    return;
+  }
+  if (request.method !== 'GET') return;
   if (request.mode === 'navigate') {
     // Network first; offline, the Decrypt page (the one page that works without a server).
     event.respondWith(fetch(request).catch(async () => {

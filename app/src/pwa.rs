@@ -15,6 +15,9 @@ pub struct PwaState {
 }
 
 #[cfg(feature = "hydrate")]
+pub use browser::take_shared_files;
+
+#[cfg(feature = "hydrate")]
 mod browser {
     use std::cell::{Cell, RefCell};
 
@@ -135,6 +138,59 @@ mod browser {
                 }
             }
         }
+    }
+
+    async fn resolve(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+        let promise: js_sys::Promise = value?.dyn_into()?;
+        wasm_bindgen_futures::JsFuture::from(promise).await
+    }
+
+    /// Files another app shared to Coffer (Web Share Target), as the service worker left them in
+    /// the local `share-inbox` cache; the inbox is emptied.
+    pub async fn take_shared_files() -> Vec<web_sys::File> {
+        let Some(window) = web_sys::window() else {
+            return Vec::new();
+        };
+        let window: JsValue = window.into();
+        let caches = get(&window, "caches");
+        let mut files = Vec::new();
+        let Ok(inbox) = resolve(call(&caches, "open", &["share-inbox".into()])).await else {
+            return files;
+        };
+        let requests: Array = match resolve(call(&inbox, "keys", &[])).await {
+            Ok(list) => list.unchecked_into(),
+            Err(_) => Array::new(),
+        };
+        let file_class = get(&window, "File");
+        for request in requests.iter() {
+            let Ok(response) = resolve(call(&inbox, "match", &[request])).await else {
+                continue;
+            };
+            let headers = get(&response, "headers");
+            let header = |name: &str| {
+                call(&headers, "get", &[name.into()])
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            let name = js_sys::decode_uri_component(&header("x-name"))
+                .map(String::from)
+                .unwrap_or_else(|_| "shared file".into());
+            let options = js_sys::Object::new();
+            let _ = Reflect::set(&options, &"type".into(), &header("content-type").into());
+            if let Ok(modified) = header("x-modified").parse::<f64>() {
+                let _ = Reflect::set(&options, &"lastModified".into(), &modified.into());
+            }
+            let Ok(blob) = resolve(call(&response, "blob", &[])).await else {
+                continue;
+            };
+            let args = Array::of3(&Array::of1(&blob), &name.into(), &options);
+            if let Ok(file) = Reflect::construct(file_class.unchecked_ref::<Function>(), &args) {
+                files.push(file.unchecked_into());
+            }
+        }
+        let _ = resolve(call(&caches, "delete", &["share-inbox".into()])).await;
+        files
     }
 
     pub fn install(state: PwaState) {

@@ -5,7 +5,7 @@ import { test, expect, chromium } from '@playwright/test';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noFilePicker, open, sha256 } from './helpers';
+import { fileRow, noFilePicker, open, register, sha256, unlock } from './helpers';
 
 // A golden stream vector of the crypto crate: its file key, ciphertext and the plaintext rule
 // (byte i = (31·i + 7) mod 251), so the offline decryption has a fixture that no server made.
@@ -116,4 +116,44 @@ test('a new build\'s service worker shows "A new version is available"; Reload s
   } finally {
     writeFileSync(workerPath, original);
   }
+});
+
+test('"Share -> Coffer": shared files wait in the browser, then are encrypted and uploaded from the vault', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const user = `pwa_${Date.now().toString(36)}`;
+  const password = `Share-Target-Otter-${user}-🦦`;
+  await register(page, user, password);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  const shareResponses: boolean[] = [];
+  page.on('response', (r) => { if (r.url().endsWith('/share-target')) shareResponses.push(r.fromServiceWorker()); });
+  // What the operating system does for "Share -> Coffer": a multipart POST to the share target.
+  const content = `a note shared from another app ${user}`;
+  await page.evaluate((text) => {
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = '/share-target';
+    form.enctype = 'multipart/form-data';
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.name = 'files';
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'shared-note.txt', { type: 'text/plain' }));
+    input.files = dt.files;
+    form.appendChild(input);
+    document.body.appendChild(form);
+    form.submit();
+  }, content);
+  await page.waitForURL(/\/vault\?shared=1$/);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await unlock(page, password);
+  await expect(fileRow(page, 'shared-note.txt')).toBeVisible({ timeout: 30_000 });
+  await expect(page).toHaveURL(/\/vault$/);
+  // The POST was answered inside the browser: the plaintext never went to the server.
+  expect(shareResponses).toEqual([true]);
+  expect(await page.evaluate(async () => (await caches.keys()).includes('share-inbox'))).toBe(false);
+  await context.close();
 });

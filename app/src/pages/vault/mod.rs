@@ -120,7 +120,36 @@ fn VaultView() -> impl IntoView {
     let session = use_session();
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        actions::refresh(vault, session);
+        {
+            actions::refresh(vault, session);
+            // Files shared to Coffer from another app wait in a local inbox (see public/sw.js).
+            let search = web_sys::window()
+                .and_then(|w| w.location().search().ok())
+                .unwrap_or_default();
+            if search.contains("shared=1") {
+                leptos::task::spawn_local(async move {
+                    let files = crate::pwa::take_shared_files().await;
+                    if let Some(w) = web_sys::window() {
+                        if let Ok(history) = w.history() {
+                            let _ = history.replace_state_with_url(
+                                &wasm_bindgen::JsValue::NULL,
+                                "",
+                                Some("/vault"),
+                            );
+                        }
+                    }
+                    if !files.is_empty() {
+                        vault.notice.set(Some(format!(
+                            "Encrypting and uploading {} shared file(s).",
+                            files.len()
+                        )));
+                    }
+                    for file in files {
+                        actions::start_upload(vault, session, file, None);
+                    }
+                });
+            }
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = session;
     });
