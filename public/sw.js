@@ -39,9 +39,50 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// Streamed downloads for browsers without the File System Access API (the approach Send uses):
+// the page decrypts and posts batches over a MessageChannel; this worker answers the download
+// request for /sw-download/<id> with a ReadableStream fed by those batches, asking for the next
+// batch ('pull') only when the stream wants more, so memory stays bounded.
+const downloads = new Map();
+
 self.addEventListener('message', (event) => {
-  if (event.data === 'skip-waiting') self.skipWaiting();
+  const msg = event.data;
+  if (msg === 'skip-waiting') {
+    self.skipWaiting();
+    return;
+  }
+  if (msg && msg.type === 'download' && event.ports[0]) {
+    const port = event.ports[0];
+    const stream = new ReadableStream({
+      start(controller) {
+        port.onmessage = ({ data }) => {
+          if (data.chunk) controller.enqueue(new Uint8Array(data.chunk));
+          else if (data.done) { controller.close(); port.close(); }
+          else if (data.abort) { controller.error(new Error('the download failed its integrity check')); port.close(); }
+        };
+      },
+      pull() { port.postMessage('pull'); },
+      cancel() { port.postMessage('cancel'); },
+    }, { highWaterMark: 4 });
+    downloads.set(msg.id, { stream, name: msg.name, mime: msg.mime, size: msg.size });
+    port.postMessage('ready');
+  }
 });
+
+function streamedDownload(id) {
+  const download = downloads.get(id);
+  if (!download) return new Response('This download is no longer available.', { status: 404 });
+  downloads.delete(id);
+  const headers = {
+    'content-type': download.mime || 'application/octet-stream',
+    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(download.name)}`,
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'",
+    'x-content-type-options': 'nosniff',
+  };
+  if (Number.isFinite(download.size)) headers['content-length'] = String(download.size);
+  return new Response(download.stream, { headers });
+}
 
 // Web Share Target: "Share -> Coffer" from the operating system POSTs the files here. They are
 // kept in this browser (the 'share-inbox' cache) until the vault page picks them up, encrypts and
@@ -74,6 +115,10 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.method !== 'GET') return;
+  if (url.pathname.startsWith('/sw-download/')) {
+    event.respondWith(streamedDownload(url.pathname.slice('/sw-download/'.length)));
+    return;
+  }
   if (request.mode === 'navigate') {
     // Network first; offline, the Decrypt page (the one page that works without a server).
     event.respondWith(fetch(request).catch(async () => {

@@ -3,6 +3,7 @@
 // loads (offline banner shown) and decrypts a .coffer fixture to identical bytes.
 import { test, expect, chromium } from '@playwright/test';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileRow, noFilePicker, open, register, sha256, unlock } from './helpers';
@@ -155,5 +156,35 @@ test('"Share -> Coffer": shared files wait in the browser, then are encrypted an
   // The POST was answered inside the browser: the plaintext never went to the server.
   expect(shareResponses).toEqual([true]);
   expect(await page.evaluate(async () => (await caches.keys()).includes('share-inbox'))).toBe(false);
+  await context.close();
+});
+
+test('without the File System Access API, a 50 MiB download streams through the service worker', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const context = await browser.newContext({ acceptDownloads: true });
+  await context.addInitScript(noFilePicker);
+  const page = await context.newPage();
+  const user = `pwa_dl_${Date.now().toString(36)}`;
+  const password = `Stream-Worker-Heron-${user}-🐦`;
+  await register(page, user, password);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await unlock(page, password);
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+
+  const data = randomBytes(50 * 1024 * 1024);
+  const path = join(mkdtempSync(join(tmpdir(), 'coffer-pwa-')), 'fifty.bin');
+  writeFileSync(path, data);
+  await page.getByLabel('Add files').setInputFiles(path);
+  await expect(fileRow(page, 'fifty.bin')).toBeVisible({ timeout: 120_000 });
+
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download fifty.bin', exact: true }).click();
+  const download = await pending;
+  expect(download.url()).toMatch(/\/sw-download\/[0-9a-f]{32}$/);
+  expect(download.suggestedFilename()).toBe('fifty.bin');
+  expect(sha256(readFileSync((await download.path())!))).toBe(sha256(data));
+  await expect(page.getByTestId('transfer').filter({ hasText: 'Decrypted and saved.' })).toBeVisible();
   await context.close();
 });

@@ -18,8 +18,12 @@ use super::{
     webcrypto::{all, ChunkCipher},
 };
 
-/// Largest file saved through an in-memory `Blob` when the browser cannot stream to disk.
+/// Largest file saved through an in-memory `Blob` when the browser cannot stream to disk and no
+/// service worker is there to stream through.
 pub const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
+/// Files up to this size are saved through a `Blob` even when the service worker could stream
+/// them (one step, no worker round trips); bigger ones stream through the worker.
+pub const WORKER_STREAM_FROM: u64 = 32 * 1024 * 1024;
 /// Chunks handed to WebCrypto at once (and written out together).
 const CHUNKS_PER_BATCH: u64 = 32;
 /// Bytes needed to learn the header length (magic and version).
@@ -86,6 +90,14 @@ impl From<HttpError> for DownloadError {
 pub enum Sink {
     /// A file on disk, through the File System Access API (`FileSystemWritableFileStream`).
     Disk(JsValue),
+    /// Batches posted to the service worker, which streams them into a download
+    /// (`/sw-download/<id>`, see public/sw.js); one batch per `pull` from the worker.
+    Worker {
+        /// Our end of the `MessageChannel`.
+        port: JsValue,
+        /// Messages from the worker: "pull", "cancel".
+        messages: futures::channel::mpsc::UnboundedReceiver<String>,
+    },
     /// Decrypted batches kept until the end, then offered as a `Blob` download.
     Memory {
         /// `ArrayBuffer`s in order.
@@ -135,6 +147,11 @@ impl Sink {
                 .map_err(|_| DownloadError::Write)?;
             return Ok(Some(Sink::Disk(writable)));
         }
+        if size > WORKER_STREAM_FROM {
+            if let Some(sink) = worker_sink(name, mime, size).await {
+                return Ok(Some(sink));
+            }
+        }
         if size > MEMORY_LIMIT {
             return Err(DownloadError::TooLargeForThisBrowser);
         }
@@ -154,6 +171,37 @@ impl Sink {
                     .await
                     .map_err(|_| DownloadError::Write)?;
             }
+            Sink::Worker { port, messages } => {
+                use futures::StreamExt;
+                // Wait until the worker's stream asks for more (bounded memory).
+                loop {
+                    match messages.next().await.as_deref() {
+                        Some("pull") => break,
+                        Some("cancel") | None => return Err(DownloadError::Cancelled),
+                        Some(_) => {}
+                    }
+                }
+                let total: u32 = batch
+                    .iter()
+                    .map(|b| b.unchecked_into::<js_sys::ArrayBuffer>().byte_length())
+                    .sum();
+                let joined = Uint8Array::new_with_length(total);
+                let mut at = 0;
+                for piece in batch.iter() {
+                    let piece = Uint8Array::new(&piece);
+                    joined.set(&piece, at);
+                    at += piece.length();
+                }
+                let message = Object::new();
+                let buffer = joined.buffer();
+                let _ = Reflect::set(&message, &"chunk".into(), &buffer);
+                call_sync(
+                    port,
+                    "postMessage",
+                    &Array::of2(&message, &Array::of1(&buffer)),
+                )
+                .map_err(|_| DownloadError::Write)?;
+            }
             Sink::Memory { parts, .. } => {
                 for piece in batch.iter() {
                     parts.push(&piece);
@@ -170,6 +218,13 @@ impl Sink {
                 .await
                 .map(|_| ())
                 .map_err(|_| DownloadError::Write),
+            Sink::Worker { port, .. } => {
+                let message = Object::new();
+                let _ = Reflect::set(&message, &"done".into(), &true.into());
+                call_sync(&port, "postMessage", &Array::of1(&message))
+                    .map(|_| ())
+                    .map_err(|_| DownloadError::Write)
+            }
             Sink::Memory { parts, name, mime } => {
                 let options = BlobPropertyBag::new();
                 options.set_type(&mime);
@@ -182,10 +237,88 @@ impl Sink {
 
     /// Throws away what was written.
     pub async fn abort(self) {
-        if let Sink::Disk(writable) = self {
-            let _ = call_method(&writable, "abort", &Array::new()).await;
+        match self {
+            Sink::Disk(writable) => {
+                let _ = call_method(&writable, "abort", &Array::new()).await;
+            }
+            Sink::Worker { port, .. } => {
+                // The worker errors the stream: the browser marks the download failed and
+                // deletes what it had written.
+                let message = Object::new();
+                let _ = Reflect::set(&message, &"abort".into(), &true.into());
+                let _ = call_sync(&port, "postMessage", &Array::of1(&message));
+            }
+            Sink::Memory { .. } => {}
         }
     }
+}
+
+fn call_sync(target: &JsValue, name: &str, args: &Array) -> Result<JsValue, JsValue> {
+    let method: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+    method.apply(target, args)
+}
+
+/// Sets up a download streamed by the service worker, if one controls this page.
+async fn worker_sink(name: &str, mime: &str, size: u64) -> Option<Sink> {
+    use futures::StreamExt;
+    use wasm_bindgen::closure::Closure;
+    let window: JsValue = web_sys::window()?.into();
+    let container = Reflect::get(
+        &Reflect::get(&window, &"navigator".into()).ok()?,
+        &"serviceWorker".into(),
+    )
+    .ok()?;
+    let controller = Reflect::get(&container, &"controller".into()).ok()?;
+    if controller.is_null() || controller.is_undefined() {
+        return None;
+    }
+    let channel_class: Function = Reflect::get(&window, &"MessageChannel".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let channel = Reflect::construct(&channel_class, &Array::new()).ok()?;
+    let port = Reflect::get(&channel, &"port1".into()).ok()?;
+    let their_port = Reflect::get(&channel, &"port2".into()).ok()?;
+    let (tx, mut messages) = futures::channel::mpsc::unbounded::<String>();
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let data = Reflect::get(&event, &"data".into())
+            .ok()
+            .and_then(|d| d.as_string());
+        if let Some(data) = data {
+            let _ = tx.unbounded_send(data);
+        }
+    });
+    Reflect::set(&port, &"onmessage".into(), on_message.as_ref()).ok()?;
+    // Lives as long as the port; the port is closed by the worker when the download ends.
+    on_message.forget();
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id).ok()?;
+    let id = hex::encode(id);
+    let message = Object::new();
+    for (key, value) in [
+        ("type", JsValue::from("download")),
+        ("id", id.as_str().into()),
+        ("name", name.into()),
+        ("mime", mime.into()),
+        ("size", JsValue::from_f64(size as f64)),
+    ] {
+        Reflect::set(&message, &key.into(), &value).ok()?;
+    }
+    call_sync(
+        &controller,
+        "postMessage",
+        &Array::of2(&message, &Array::of1(&their_port)),
+    )
+    .ok()?;
+    if messages.next().await.as_deref() != Some("ready") {
+        return None;
+    }
+    // Start the download; the worker answers it with the stream.
+    let document = web_sys::window()?.document()?;
+    let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    a.set_href(&format!("/sw-download/{id}"));
+    a.click();
+    Some(Sink::Worker { port, messages })
 }
 
 /// Offers a `Blob` as a download named `name`.
