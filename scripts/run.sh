@@ -10,4 +10,5 @@ scripts/install-deps.sh
 . scripts/env.sh
 cargo leptos build --release
 echo "Starting Coffer on http://${COFFER_BIND:-127.0.0.1:3000}"
-exec "${CARGO_TARGET_DIR}/release/coffer-server"
+# cargo-leptos writes the site under the target directory; tell the server where.
+LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-${CARGO_TARGET_DIR}/site}" exec "${CARGO_TARGET_DIR}/release/coffer-server"

@@ -65,8 +65,11 @@ SERVER_LOG="$WORK/server.log"
 SECRETS="$WORK/secrets.jsonl"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
+# cargo-leptos writes the site under the target directory (target/site, or $CARGO_TARGET_DIR/site).
+SITE_ROOT="${CARGO_TARGET_DIR}/site"
+[ -d "$SITE_ROOT/pkg" ] || die "cargo leptos build did not produce $SITE_ROOT/pkg"
 [ -x "$SERVER_BIN" ] || die "cargo leptos build did not produce $SERVER_BIN"
-COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
+LEPTOS_SITE_ROOT="$SITE_ROOT" COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
     "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; stop_s3; }
@@ -80,7 +83,7 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
 (
     cd end2end
     COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
-        COFFER_E2E_SITE_ROOT="$ROOT/target/site" npx playwright test
+        COFFER_E2E_SITE_ROOT="$SITE_ROOT" npx playwright test
 ) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
