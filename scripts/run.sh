@@ -10,5 +10,6 @@ scripts/install-deps.sh
 . scripts/env.sh
 cargo leptos build --release
 echo "Starting Coffer on http://${COFFER_BIND:-127.0.0.1:3000}"
-# cargo-leptos writes the site under the target directory; tell the server where.
-LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-${CARGO_TARGET_DIR}/site}" exec "${CARGO_TARGET_DIR}/release/coffer-server"
+# cargo-leptos writes the site to <repo>/target/site (Cargo.toml site-root) unless
+# LEPTOS_SITE_ROOT says otherwise; tell the server the same.
+LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}" exec "${CARGO_TARGET_DIR}/release/coffer-server"

@@ -65,8 +65,9 @@ SERVER_LOG="$WORK/server.log"
 SECRETS="$WORK/secrets.jsonl"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
-# cargo-leptos writes the site under the target directory (target/site, or $CARGO_TARGET_DIR/site).
-SITE_ROOT="${CARGO_TARGET_DIR}/site"
+# cargo-leptos writes the site to <repo>/target/site (Cargo.toml site-root), whatever
+# CARGO_TARGET_DIR says, unless LEPTOS_SITE_ROOT overrides it.
+SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
 [ -d "$SITE_ROOT/pkg" ] || die "cargo leptos build did not produce $SITE_ROOT/pkg"
 [ -x "$SERVER_BIN" ] || die "cargo leptos build did not produce $SERVER_BIN"
 LEPTOS_SITE_ROOT="$SITE_ROOT" COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
