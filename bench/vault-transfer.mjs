@@ -24,12 +24,15 @@
 // Chromium process started by this script (the tab = the largest `--type=renderer`; the browser
 // process; the sum of all), and the tab's JS heap (CDP Performance.getMetrics, JSHeapUsedSize).
 // Garbage is collected (CDP HeapProfiler.collectGarbage) before each phase, and each phase waits
-// (at most --quiet-wait-s, default 60) for a second in which the machine is under 25 % busy. CPU
-// seconds per process group and the machine's busy share (/proc/stat) are recorded too, to see
-// who used the cores; "others" is the CPU used by processes that are neither the server, this
-// browser nor this script (someone else's build), which makes a disturbed run visible. The
-// server's VmHWM is reset per file (`echo 5 > /proc/<pid>/clear_refs`) and read at the end of the
-// file. With --runs N the table shows the median MB/s and the largest peaks of the N runs.
+// (at most --quiet-wait-s, default 60) for 2 s in which the machine is under 15 % busy. CPU
+// seconds per process group and per thread and the machine's busy share (/proc/stat) are recorded
+// too, to see who used the cores; "others" is the CPU used by processes that are neither the
+// server, this browser nor this script (someone else's build). A phase during which others used
+// more than 0.25 cores counts as disturbed: MB/s is the median of the undisturbed runs (of all
+// runs, marked "*", if none was). Memory peaks are the largest of all runs. The server's VmHWM is
+// reset per file (`echo 5 > /proc/<pid>/clear_refs`) and read at the end of the file.
+// curl-down, a diagnostic in the per-phase table only, fetches the same content with curl and
+// the tab's session cookie: the server alone, no browser.
 //
 // A benchmark, not a test: nothing is asserted on time; a failed phase is reported as such.
 //
@@ -339,16 +342,17 @@ async function instrument(page) {
   });
 }
 
-/** Waits (at most --quiet-wait-s) for a second in which the machine is at most a quarter busy,
- * so a phase does not start in the middle of someone else's build. */
+/** Waits (at most --quiet-wait-s) for two seconds in which the machine is under 15 % busy (this
+ * browser and server are idle then), so a phase does not start in the middle of someone else's
+ * build. Whether the phase then stayed undisturbed is judged afterwards (DISTURBED_CORES). */
 async function waitForQuiet() {
   const started = Date.now();
   for (;;) {
     const [b0, t0] = machineJiffies();
-    await sleep(1000);
+    await sleep(2000);
     const [b1, t1] = machineJiffies();
     const share = (b1 - b0) / Math.max(1, t1 - t0);
-    if (share < 0.25) return true;
+    if (share < 0.15) return true;
     if (Date.now() - started > args.quietWait * 1000) {
       log(`machine still ${(share * 100).toFixed(0)}% busy after ${args.quietWait} s; starting anyway`);
       return false;
@@ -588,15 +592,33 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const fmt = (x, digits = 0) => (x == null ? 'failed' : x.toFixed(digits));
-const pct = (a, b) => (a == null || b == null ? '—' : `${((a / b) * 100).toFixed(0)} %`);
+const rate = (p) => (p?.mbps == null ? 'failed' : `${p.mbps.toFixed(0)}${p.disturbed ? ' *' : ''}`);
+/** Encrypted / unencrypted, paired within each run (the two phases run back to back): the median
+ * over runs where both were undisturbed, else over all runs (marked). */
+function ratio(res, enc, plain) {
+  const pairs = res.runs.map((r) => [r[enc], r[plain]]).filter(([e, p]) => e?.mbps != null && p?.mbps != null);
+  if (!pairs.length) return '—';
+  const quiet = pairs.filter(([e, p]) => e.stats.othersCores <= DISTURBED_CORES && p.stats.othersCores <= DISTURBED_CORES);
+  const use = quiet.length ? quiet : pairs;
+  return `${(median(use.map(([e, p]) => e.mbps / p.mbps)) * 100).toFixed(0)} %${quiet.length ? '' : ' *'}`;
+}
+
+/** A phase during which other processes used more than this many cores (of 2) was disturbed. */
+const DISTURBED_CORES = 0.25;
 
 function summarize(res) {
   const s = { label: res.label, size: res.size };
   for (const phase of PHASES) {
     const all = res.runs.map((r) => r[phase]).filter(Boolean);
     if (!all.length) continue;
+    // MB/s: the median of the undisturbed runs; of all runs (marked) if every run was disturbed.
+    const ok = all.filter((x) => x.mbps != null);
+    const quiet = ok.filter((x) => x.stats.othersCores <= DISTURBED_CORES);
+    const use = quiet.length ? quiet : ok;
     s[phase] = {
-      mbps: median(all.map((x) => x.mbps)),
+      mbps: median(use.map((x) => x.mbps)),
+      disturbed: ok.length > 0 && !quiet.length,
+      quietRuns: `${quiet.length}/${all.length}`,
       tabRss: Math.max(0, ...all.map((x) => x.stats.tabRss)),
       jsHeap: Math.max(0, ...all.map((x) => x.stats.jsHeap)),
       browserRss: Math.max(0, ...all.map((x) => x.stats.browserRss)),
@@ -625,18 +647,22 @@ function table(results) {
     const ed = s['enc-down'];
     const pd = s['plain-down'];
     const serverMax = Math.max(...PHASES.map((p) => s[p]?.serverRss ?? 0));
-    lines.push(`| ${s.label} | ${fmt(eu.mbps)} | ${fmt(pu.mbps)} | ${pct(eu.mbps, pu.mbps)} | ${fmt(ed.mbps)} | ${fmt(pd.mbps)} | ${pct(ed.mbps, pd.mbps)} `
+    lines.push(`| ${s.label} | ${rate(eu)} | ${rate(pu)} | ${ratio(res, 'enc-up', 'plain-up')} | ${rate(ed)} | ${rate(pd)} | ${ratio(res, 'enc-down', 'plain-down')} `
       + `| ${mib(eu.tabRss)} / ${mib(eu.jsHeap)} MiB; ${mib(ed.tabRss)} / ${mib(ed.jsHeap)} MiB `
       + `| ${mib(eu.serverRss)}; ${mib(ed.serverRss)}; ${mib(serverMax)} MiB (VmHWM ${mib(res.serverHwm ?? 0)}) |`);
   }
   lines.push('');
-  lines.push('Per phase (peaks over the phase; CPU in seconds of one core, median of the runs; "busy" = share of both cores in use, everyone included; "others" = cores used by processes other than the server, this browser and this script, worst run):');
+  lines.push(`MB/s: median of the runs during which other processes used at most ${DISTURBED_CORES} cores; `
+    + 'ratio: encrypted / unencrypted within the same run, median likewise; '
+    + '"*" = every run was disturbed by other work on the machine (median of all runs). Peaks: the largest of all runs.');
   lines.push('');
-  lines.push('| Size | Phase | MB/s | s | Tab RSS | JS heap | Browser proc RSS | All Chromium RSS | Server RSS | CPU renderer / browser / network / other Chromium / server / bench | CPU s per GB (browser + server) | Machine busy | Others |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('Per phase (peaks over the phase; CPU in seconds of one core, median of all runs; "busy" = share of both cores in use, everyone included; "others" = cores used by processes other than the server, this browser and this script, worst run):');
+  lines.push('');
+  lines.push('| Size | Phase | MB/s | quiet runs | s | Tab RSS | JS heap | Browser proc RSS | All Chromium RSS | Server RSS | CPU renderer / browser / network / other Chromium / server / bench | CPU s per GB (browser + server) | Machine busy | Others |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const res of results) {
     const s = summarize(res);
-    lines.push(`| ${s.label} | idle (logged in) | | | ${mib(res.idle.tabRss)} | ${mib(res.idle.jsHeap)} | ${mib(res.idle.browserRss)} | ${mib(res.idle.chromiumRss)} | ${mib(res.idle.serverRss)} | | | | |`);
+    lines.push(`| ${s.label} | idle (logged in) | | | | ${mib(res.idle.tabRss)} | ${mib(res.idle.jsHeap)} | ${mib(res.idle.browserRss)} | ${mib(res.idle.chromiumRss)} | ${mib(res.idle.serverRss)} | | | | |`);
     for (const phase of PHASES) {
       const x = s[phase];
       if (!x) continue;
@@ -644,7 +670,7 @@ function table(results) {
       const cpu = [c.renderer, c.browser, c.network, c.gpu_utility, c.server, c.bench_node].map((v) => (v ?? 0).toFixed(1)).join(' / ');
       // What moving the bytes cost, whoever else was running: CPU seconds per 10^9 plaintext bytes.
       const perGB = x.cpuWork == null ? '' : (x.cpuWork / (res.size / 1e9)).toFixed(1);
-      lines.push(`| ${s.label} | ${phase} | ${fmt(x.mbps)} | ${fmt(x.seconds, 1)} | ${mib(x.tabRss)} | ${mib(x.jsHeap)} | ${mib(x.browserRss)} | ${mib(x.chromiumRss)} | ${mib(x.serverRss)} | ${cpu} | ${perGB} | ${x.machineBusy == null ? '' : (x.machineBusy * 100).toFixed(0) + ' %'} | ${x.othersCores.toFixed(2)} |`);
+      lines.push(`| ${s.label} | ${phase} | ${rate(x)} | ${x.quietRuns} | ${fmt(x.seconds, 1)} | ${mib(x.tabRss)} | ${mib(x.jsHeap)} | ${mib(x.browserRss)} | ${mib(x.chromiumRss)} | ${mib(x.serverRss)} | ${cpu} | ${perGB} | ${x.machineBusy == null ? '' : (x.machineBusy * 100).toFixed(0) + ' %'} | ${x.othersCores.toFixed(2)} |`);
     }
   }
   lines.push('');
