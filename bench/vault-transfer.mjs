@@ -14,7 +14,7 @@
 //              declares, and PUTs them 3 at a time (as the app does) to a fresh upload, which is
 //              then cancelled (DELETE, not timed). Timed from `POST /api/uploads` to the last part.
 //   enc-down   the app's own download: a stand-in `showSaveFilePicker` (File System Access API)
-//              whose writable only counts `blob.size` and throws the data away; timed from the
+//              whose writable only counts the bytes written and throws them away; timed from the
 //              click on "Download <name>" to the writable's `close()`. No disk write is timed.
 //   plain-down the ceiling: `fetch('/api/files/<id>/content')` of the same file, reading the
 //              body to the end and discarding it.
@@ -329,7 +329,8 @@ async function instrument(page) {
     }, true);
     w.showSaveFilePicker = async () => ({
       createWritable: async () => ({
-        write: async (blob) => { const d = b.down; d.bytes += blob.size; d.writes++; },
+        // The app writes Blobs today; count BufferSources too, in case it writes those directly.
+        write: async (data) => { const d = b.down; d.bytes += data.size ?? data.byteLength; d.writes++; },
         close: async () => { b.down.end = performance.now(); b.down.state = 'closed'; },
         abort: async () => { b.down.end = performance.now(); b.down.state = 'aborted'; },
       }),

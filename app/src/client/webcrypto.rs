@@ -1,6 +1,7 @@
 //! AES-256-GCM through WebCrypto (`crypto.subtle`), for file content only. The keys, nonces and
 //! associated data all come from [`coffer_crypto::ChunkSchedule`]; nothing here decides anything
-//! about the format. WebCrypto runs the cipher off the page's main thread, at ~1 GB/s in Chromium.
+//! about the format. In Chromium 156 the cipher runs on the calling (main) thread, ~350-625 MB/s
+//! at 64 KiB chunks (bench/, docs/PERFORMANCE.md); a Web Worker would take it off the page.
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
