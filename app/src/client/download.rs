@@ -1,5 +1,6 @@
 //! Download-and-decrypt, streamed: a ciphertext stream (a `fetch` body or a local `.coffer`
-//! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto → a [`Sink`]. Nothing is
+//! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto in the crypto worker (two
+//! in flight, so reading, opening and writing overlap) → a [`Sink`]. Nothing is
 //! treated as good before the final chunk opened: a failure aborts the sink, which throws away
 //! what it had (the File System Access API's `abort()` discards the temporary file).
 
@@ -7,6 +8,8 @@ use coffer_crypto::{
     chunk_count, header_file_id, parse_header_len, plaintext_len, ChunkSchedule, FileId, FileKey,
     TAG_LEN,
 };
+use std::collections::VecDeque;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -15,7 +18,7 @@ use web_sys::{AbortSignal, Blob, BlobPropertyBag, ReadableStream};
 use super::{
     bytes::{ByteQueue, StreamReader},
     http::{self, HttpError},
-    webcrypto::{all, ChunkCipher},
+    webcrypto::{Batch, ChunkCipher, CryptoFailure, Op},
 };
 
 /// Largest file saved through an in-memory `Blob` when the browser cannot stream to disk and no
@@ -24,8 +27,10 @@ pub const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
 /// Files up to this size are saved through a `Blob` even when the service worker could stream
 /// them (one step, no worker round trips); bigger ones stream through the worker.
 pub const WORKER_STREAM_FROM: u64 = 32 * 1024 * 1024;
-/// Chunks handed to WebCrypto at once (and written out together).
+/// Chunks handed to the crypto worker at once (and written out together): 2 MiB.
 const CHUNKS_PER_BATCH: u64 = 32;
+/// Batches handed to the crypto worker and not yet written.
+const BATCHES_IN_FLIGHT: usize = 2;
 /// Bytes needed to learn the header length (magic and version).
 const HEADER_PREFIX: u64 = 7;
 
@@ -162,12 +167,11 @@ impl Sink {
         }))
     }
 
-    async fn write(&mut self, batch: &Array) -> Result<(), DownloadError> {
+    /// Writes one batch of plaintext. The batch's buffer is the sink's from here on.
+    async fn write(&mut self, batch: Uint8Array) -> Result<(), DownloadError> {
         match self {
             Sink::Disk(writable) => {
-                let blob = Blob::new_with_buffer_source_sequence(batch)
-                    .map_err(|_| DownloadError::Write)?;
-                call_method(writable, "write", &Array::of1(&blob))
+                call_method(writable, "write", &Array::of1(&batch))
                     .await
                     .map_err(|_| DownloadError::Write)?;
             }
@@ -181,19 +185,9 @@ impl Sink {
                         Some(_) => {}
                     }
                 }
-                let total: u32 = batch
-                    .iter()
-                    .map(|b| b.unchecked_into::<js_sys::ArrayBuffer>().byte_length())
-                    .sum();
-                let joined = Uint8Array::new_with_length(total);
-                let mut at = 0;
-                for piece in batch.iter() {
-                    let piece = Uint8Array::new(&piece);
-                    joined.set(&piece, at);
-                    at += piece.length();
-                }
+                // The crypto worker made this buffer for this batch alone: move it, no copy.
                 let message = Object::new();
-                let buffer = joined.buffer();
+                let buffer = batch.buffer();
                 let _ = Reflect::set(&message, &"chunk".into(), &buffer);
                 call_sync(
                     port,
@@ -203,9 +197,7 @@ impl Sink {
                 .map_err(|_| DownloadError::Write)?;
             }
             Sink::Memory { parts, .. } => {
-                for piece in batch.iter() {
-                    parts.push(&piece);
-                }
+                parts.push(&batch);
             }
         }
         Ok(())
@@ -437,35 +429,49 @@ async fn decrypt_stream(
     let cipher = ChunkCipher::new(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
-        "decrypt",
+        Op::Open,
     )
     .await
     .map_err(|_| DownloadError::Crypto)?;
     let mut done = header_len;
     progress(done);
     let mut next = 0u64;
-    while next < chunks {
-        if signal.is_some_and(|s| s.aborted()) {
-            return Err(DownloadError::Cancelled);
-        }
-        let end = (next + CHUNKS_PER_BATCH).min(chunks);
-        let batch = Array::new();
-        for i in next..end {
-            let want = (size - i * chunk).min(chunk) + TAG_LEN as u64;
+    // Batches with the ciphertext bytes read once each is written.
+    let mut opening: VecDeque<(Batch, u64)> = VecDeque::new();
+    loop {
+        // Read and hand over the next batches while the worker opens the earlier ones.
+        while opening.len() < BATCHES_IN_FLIGHT && next < chunks {
+            if signal.is_some_and(|s| s.aborted()) {
+                return Err(DownloadError::Cancelled);
+            }
+            let end = (next + CHUNKS_PER_BATCH).min(chunks);
+            let mut lengths = Vec::with_capacity((end - next) as usize);
+            let mut nonces = Vec::with_capacity(lengths.capacity() * 12);
+            for i in next..end {
+                lengths.push(((size - i * chunk).min(chunk) + TAG_LEN as u64) as u32);
+                let nonce = schedule
+                    .nonce(i, i + 1 == chunks)
+                    .map_err(|_| DownloadError::Tampered)?;
+                nonces.extend_from_slice(&nonce);
+            }
+            let want: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
             let sealed = read_exact(reader, &mut queue, want).await?;
             done += want;
-            let nonce = schedule
-                .nonce(i, i + 1 == chunks)
-                .map_err(|_| DownloadError::Tampered)?;
-            let opening: Promise = cipher
-                .open(&nonce, &sealed)
+            let batch = cipher
+                .start(Op::Open, sealed, &lengths, &nonces)
                 .map_err(|_| DownloadError::Crypto)?;
-            batch.push(&opening);
+            opening.push_back((batch, done));
+            next = end;
         }
-        let opened = all(&batch).await.map_err(|_| DownloadError::Tampered)?;
-        sink.write(&opened).await?;
-        progress(done);
-        next = end;
+        let Some((batch, done_after)) = opening.pop_front() else {
+            break;
+        };
+        let opened = batch.finish().await.map_err(|e| match e {
+            CryptoFailure::Authentication => DownloadError::Tampered,
+            CryptoFailure::Broken => DownloadError::Crypto,
+        })?;
+        sink.write(opened).await?;
+        progress(done_after);
     }
     queue
         .fill_from(reader, 1)

@@ -1,5 +1,6 @@
-//! Encrypt-and-upload, streamed: `Blob.stream()` → 64 KiB chunks sealed by WebCrypto with the
-//! crypto crate's schedule → parts of [`PART_SIZE`] bytes → `PUT /api/uploads/{id}/parts/{n}`,
+//! Encrypt-and-upload, streamed: `Blob.stream()` → batches of 64 KiB chunks sealed by WebCrypto in
+//! the crypto worker with the crypto crate's schedule ([`BATCHES_IN_FLIGHT`] at a time, so reading
+//! and sealing overlap) → parts of [`PART_SIZE`] bytes → `PUT /api/uploads/{id}/parts/{n}`,
 //! [`PARTS_IN_FLIGHT`] at a time, each retried with backoff → `POST …/complete`.
 
 use std::{cell::Cell, collections::VecDeque, rc::Rc};
@@ -20,7 +21,7 @@ use super::{
     http::{self, HttpError, NO_BODY},
     pending::{self, PendingUpload},
     sleep_ms,
-    webcrypto::{all, ChunkCipher},
+    webcrypto::{Batch, ChunkCipher, Op},
 };
 use crate::{
     keyring::UnlockedKeys,
@@ -33,8 +34,10 @@ pub const CHUNK_SIZE: u32 = DEFAULT_CHUNK_SIZE;
 pub const PART_SIZE: u64 = 4 * 1024 * 1024;
 /// Parts sent at the same time (and so, with the one being filled, the parts held in memory).
 pub const PARTS_IN_FLIGHT: usize = 3;
-/// Chunks handed to WebCrypto at once.
-const CHUNKS_PER_BATCH: u64 = 16;
+/// Chunks handed to the crypto worker at once (2 MiB of plaintext).
+const CHUNKS_PER_BATCH: u64 = 32;
+/// Batches handed to the crypto worker and not yet back.
+const BATCHES_IN_FLIGHT: usize = 2;
 /// Attempts per part after the first; waits 0.5, 1, 2, 4, 8, 15 s in between.
 const RETRIES: u32 = 6;
 
@@ -305,7 +308,7 @@ async fn send_ciphertext(
     let cipher = ChunkCipher::new(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
-        "encrypt",
+        Op::Seal,
     )
     .await
     .map_err(js_crypto)?;
@@ -317,29 +320,39 @@ async fn send_ciphertext(
         let sent = Rc::new(Cell::new(0u64));
         let mut in_flight: VecDeque<oneshot::Receiver<Result<(), UploadError>>> = VecDeque::new();
         let mut next_chunk = 0u64;
+        let mut sealing: VecDeque<Batch> = VecDeque::new();
         for part in 0..plan.part_count {
             let part_len = (plan.ciphertext_size - part * plan.part_size).min(plan.part_size);
-            while sealed.len() < part_len && next_chunk < chunks {
-                if signal.aborted() {
-                    return Err(UploadError::Cancelled);
-                }
-                let batch = js_sys::Array::new();
-                let batch_end = (next_chunk + CHUNKS_PER_BATCH).min(chunks);
-                for i in next_chunk..batch_end {
-                    let want = (size - i * chunk).min(chunk);
+            while sealed.len() < part_len {
+                // Keep the crypto worker busy: read and hand over the next batches while it
+                // seals the earlier ones.
+                while sealing.len() < BATCHES_IN_FLIGHT && next_chunk < chunks {
+                    if signal.aborted() {
+                        return Err(UploadError::Cancelled);
+                    }
+                    let batch_end = (next_chunk + CHUNKS_PER_BATCH).min(chunks);
+                    let want = (batch_end * chunk).min(size) - next_chunk * chunk;
                     plain.fill_from(&mut reader, want).await.map_err(js_read)?;
                     if plain.len() < want {
                         return Err(UploadError::Changed);
                     }
-                    let nonce = schedule.nonce(i, i + 1 == chunks)?;
-                    let sealing: js_sys::Promise =
-                        cipher.seal(&nonce, &plain.take(want)).map_err(js_crypto)?;
-                    batch.push(&sealing);
+                    let mut lengths = Vec::with_capacity((batch_end - next_chunk) as usize);
+                    let mut nonces = Vec::with_capacity(lengths.capacity() * 12);
+                    for i in next_chunk..batch_end {
+                        lengths.push((size - i * chunk).min(chunk) as u32);
+                        nonces.extend_from_slice(&schedule.nonce(i, i + 1 == chunks)?);
+                    }
+                    sealing.push_back(
+                        cipher
+                            .start(Op::Seal, plain.take(want), &lengths, &nonces)
+                            .map_err(js_crypto)?,
+                    );
+                    next_chunk = batch_end;
                 }
-                for sealed_chunk in all(&batch).await.map_err(js_crypto)?.iter() {
-                    sealed.push(Uint8Array::new(&sealed_chunk));
-                }
-                next_chunk = batch_end;
+                let Some(batch) = sealing.pop_front() else {
+                    break;
+                };
+                sealed.push(batch.finish().await.map_err(|_| UploadError::Crypto)?);
             }
             if sealed.len() < part_len {
                 return Err(UploadError::Protocol);

@@ -1,35 +1,197 @@
-//! AES-256-GCM through WebCrypto (`crypto.subtle`), for file content only. The keys, nonces and
-//! associated data all come from [`coffer_crypto::ChunkSchedule`]; nothing here decides anything
-//! about the format. In Chromium 156 the cipher runs on the calling (main) thread, ~350-625 MB/s
-//! at 64 KiB chunks (bench/, docs/PERFORMANCE.md); a Web Worker would take it off the page.
+//! AES-256-GCM through WebCrypto (`crypto.subtle`), for file content only, run in a dedicated
+//! Web Worker (`crypto_worker.js`, embedded here and started from a `blob:` URL) so the page's
+//! main thread stays free to read, send and write while chunks are sealed or opened: in Chromium
+//! 156 WebCrypto runs on the calling thread (bench/, docs/PERFORMANCE.md).
+//!
+//! The keys, nonces and associated data all come from [`coffer_crypto::ChunkSchedule`]; neither
+//! this module nor the worker decides anything about the format. A batch is a run of chunks sent
+//! back to back in one `Uint8Array` with their lengths and nonces; the answer is the results back
+//! to back in one `Uint8Array`, in order. Several batches may be in flight at once; the worker
+//! answers them in the order they were sent.
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+    rc::Rc,
+};
+
+use futures::channel::oneshot;
+use js_sys::{Array, Object, Reflect, Uint32Array, Uint8Array};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, SubtleCrypto};
+use web_sys::{CryptoKey, MessageEvent, Worker};
 
-/// A non-extractable AES-GCM key inside WebCrypto, with the file's associated data.
-pub struct ChunkCipher {
-    subtle: SubtleCrypto,
-    key: CryptoKey,
-    associated_data: Uint8Array,
+/// The worker's source.
+const WORKER_JS: &str = include_str!("crypto_worker.js");
+
+/// Why a batch did not come back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CryptoFailure {
+    /// A chunk failed authentication (`open` only): wrong key, tampered or corrupted.
+    Authentication,
+    /// The worker or WebCrypto failed for another reason.
+    Broken,
 }
 
-fn subtle() -> Result<SubtleCrypto, JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    Ok(window.crypto()?.subtle())
+type Reply = Result<Uint8Array, CryptoFailure>;
+type Waiting = Rc<RefCell<HashMap<u32, oneshot::Sender<Reply>>>>;
+
+/// The page's one crypto worker and the batches waiting for it.
+struct Shared {
+    worker: Worker,
+    waiting: Waiting,
+    /// Set when the worker failed: nothing more is sent to it.
+    broken: Rc<Cell<bool>>,
+    next_id: Cell<u32>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(JsValue)>,
+}
+
+thread_local! {
+    static SHARED: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
+}
+
+impl Shared {
+    fn get() -> Result<Rc<Shared>, JsValue> {
+        if let Some(shared) = SHARED.with(|s| s.borrow().clone()) {
+            if !shared.broken.get() {
+                return Ok(shared);
+            }
+        }
+        let shared = Rc::new(Self::start()?);
+        SHARED.with(|s| *s.borrow_mut() = Some(shared.clone()));
+        Ok(shared)
+    }
+
+    fn start() -> Result<Shared, JsValue> {
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/javascript");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(
+            &Array::of1(&WORKER_JS.into()),
+            &options,
+        )?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+        let worker = Worker::new(&url);
+        // The worker has loaded its script (or failed to) by the time it answers; the URL is
+        // not needed after construction started.
+        let _ = web_sys::Url::revoke_object_url(&url);
+        let worker = worker?;
+        let waiting: Waiting = Rc::default();
+        let broken = Rc::new(Cell::new(false));
+        let answered = waiting.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data();
+            let Some(id) = Reflect::get(&data, &"id".into())
+                .ok()
+                .and_then(|id| id.as_f64())
+            else {
+                return;
+            };
+            let reply = match Reflect::get(&data, &"output".into()) {
+                Ok(output) if output.is_instance_of::<Uint8Array>() => Ok(output.unchecked_into()),
+                _ => Err(
+                    match Reflect::get(&data, &"error".into())
+                        .ok()
+                        .and_then(|e| e.as_string())
+                        .as_deref()
+                    {
+                        Some("OperationError") => CryptoFailure::Authentication,
+                        _ => CryptoFailure::Broken,
+                    },
+                ),
+            };
+            let sender = answered.borrow_mut().remove(&(id as u32));
+            if let Some(sender) = sender {
+                let _ = sender.send(reply);
+            }
+        });
+        // A worker that cannot run (script refused, crashed) fails every waiting batch; the next
+        // cipher starts a new worker.
+        let failed = (waiting.clone(), broken.clone());
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
+            leptos::logging::warn!("the crypto worker failed");
+            // Dropped (and terminated) by the next `Shared::get`, not here inside its own
+            // handler.
+            failed.1.set(true);
+            let senders: Vec<_> = failed.0.borrow_mut().drain().collect();
+            for (_, sender) in senders {
+                let _ = sender.send(Err(CryptoFailure::Broken));
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Shared {
+            worker,
+            waiting,
+            broken,
+            next_id: Cell::new(1),
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    fn next_id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1).max(1));
+        id
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+fn message(fields: &[(&str, &JsValue)]) -> Result<JsValue, JsValue> {
+    let m = Object::new();
+    for (key, value) in fields {
+        Reflect::set(&m, &(*key).into(), value)?;
+    }
+    Ok(m.into())
+}
+
+/// What a batch does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Encrypt: each result is the ciphertext followed by its 16-byte tag.
+    Seal,
+    /// Decrypt and authenticate: each input is ciphertext || tag.
+    Open,
+}
+
+/// A non-extractable AES-GCM key inside WebCrypto, with the file's associated data, known to
+/// the crypto worker.
+pub struct ChunkCipher {
+    shared: Rc<Shared>,
+    id: u32,
+}
+
+/// A batch handed to the worker; [`Batch::finish`] waits for its results.
+pub struct Batch(oneshot::Receiver<Reply>);
+
+impl Batch {
+    /// The batch's results back to back, in chunk order.
+    pub async fn finish(self) -> Result<Uint8Array, CryptoFailure> {
+        self.0.await.unwrap_or(Err(CryptoFailure::Broken))
+    }
 }
 
 impl ChunkCipher {
-    /// Imports the schedule's payload key (`usage` is `"encrypt"` or `"decrypt"`).
+    /// Imports the schedule's payload key (`op` says for which use) and hands it to the worker.
     pub async fn new(
         payload_key: &[u8; 32],
         associated_data: &[u8],
-        usage: &str,
+        op: Op,
     ) -> Result<Self, JsValue> {
-        let subtle = subtle()?;
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+        let subtle = window.crypto()?.subtle();
         let algorithm = Object::new();
         Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into())?;
+        let usage = match op {
+            Op::Seal => "encrypt",
+            Op::Open => "decrypt",
+        };
         let raw = Uint8Array::from(&payload_key[..]);
         let promise = subtle.import_key_with_object(
             "raw",
@@ -41,36 +203,71 @@ impl ChunkCipher {
         // The raw copy in JS memory is overwritten at once; WebCrypto keeps its own.
         raw.fill(0, 0, 32);
         let key: CryptoKey = JsFuture::from(promise).await?.dyn_into()?;
-        Ok(Self {
-            subtle,
-            key,
-            associated_data: Uint8Array::from(associated_data),
-        })
+        let shared = Shared::get()?;
+        let id = shared.next_id();
+        // The CryptoKey is cloned into the worker as a key object; its bytes never appear in JS.
+        shared.worker.post_message(&message(&[
+            ("type", &"key".into()),
+            ("cipher", &id.into()),
+            ("key", &key),
+            ("aad", &Uint8Array::from(associated_data)),
+        ])?)?;
+        Ok(Self { shared, id })
     }
 
-    fn params(&self, nonce: &[u8; 12]) -> Result<Object, JsValue> {
-        let params = Object::new();
-        Reflect::set(&params, &"name".into(), &"AES-GCM".into())?;
-        Reflect::set(&params, &"iv".into(), &Uint8Array::from(&nonce[..]))?;
-        Reflect::set(&params, &"additionalData".into(), &self.associated_data)?;
-        Ok(params)
-    }
-
-    /// Starts sealing one chunk; the promise resolves to an `ArrayBuffer` (ciphertext || tag).
-    pub fn seal(&self, nonce: &[u8; 12], plaintext: &Uint8Array) -> Result<Promise, JsValue> {
-        self.subtle
-            .encrypt_with_object_and_js_u8_array(&self.params(nonce)?, &self.key, plaintext)
-    }
-
-    /// Starts opening one chunk; the promise rejects if the chunk fails authentication.
-    pub fn open(&self, nonce: &[u8; 12], ciphertext: &Uint8Array) -> Result<Promise, JsValue> {
-        self.subtle
-            .decrypt_with_object_and_js_u8_array(&self.params(nonce)?, &self.key, ciphertext)
+    /// Hands one batch to the worker: `input` holds the chunks back to back, `lengths` their
+    /// lengths, `nonces` their 12-byte nonces back to back. `input`'s buffer is moved to the
+    /// worker when `input` covers all of it (it must not be used afterwards); otherwise the
+    /// bytes are copied first.
+    pub fn start(
+        &self,
+        op: Op,
+        input: Uint8Array,
+        lengths: &[u32],
+        nonces: &[u8],
+    ) -> Result<Batch, JsValue> {
+        debug_assert_eq!(nonces.len(), lengths.len() * 12);
+        if self.shared.broken.get() {
+            return Err(JsValue::from_str("the crypto worker failed"));
+        }
+        let buffer = input.buffer();
+        let input = if input.byte_offset() == 0 && input.byte_length() == buffer.byte_length() {
+            input
+        } else {
+            input.slice(0, input.length())
+        };
+        let id = self.shared.next_id();
+        let (tx, rx) = oneshot::channel();
+        self.shared.waiting.borrow_mut().insert(id, tx);
+        let kind = match op {
+            Op::Seal => "seal",
+            Op::Open => "open",
+        };
+        let sent = message(&[
+            ("type", &kind.into()),
+            ("id", &id.into()),
+            ("cipher", &self.id.into()),
+            ("input", &input),
+            ("lengths", &Uint32Array::from(lengths)),
+            ("nonces", &Uint8Array::from(nonces)),
+        ])
+        .and_then(|m| {
+            self.shared
+                .worker
+                .post_message_with_transfer(&m, &Array::of1(&input.buffer()))
+        });
+        if let Err(e) = sent {
+            self.shared.waiting.borrow_mut().remove(&id);
+            return Err(e);
+        }
+        Ok(Batch(rx))
     }
 }
 
-/// Waits for a batch of promises, in order. Rejects as soon as one rejects.
-pub async fn all(promises: &Array) -> Result<Array, JsValue> {
-    let results = JsFuture::from(Promise::all(promises)).await?;
-    Ok(results.unchecked_into())
+impl Drop for ChunkCipher {
+    fn drop(&mut self) {
+        if let Ok(m) = message(&[("type", &"drop".into()), ("cipher", &self.id.into())]) {
+            let _ = self.shared.worker.post_message(&m);
+        }
+    }
 }
