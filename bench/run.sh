@@ -9,6 +9,7 @@
 #     bench/run.sh --no-build           # reuse the release build as it is
 #     bench/run.sh --rev HEAD           # build that commit (a `git archive` copy), not the work tree
 #     bench/run.sh --quiet-wait-s 20    # wait at most 20 s (default 60) for an idle machine per phase
+#     bench/run.sh --cpu-profile DIR    # also CDP CPU profiles of the tab's main thread per phase
 #
 # Steps: `cargo leptos build --release` into its own target directory (COFFER_BENCH_TARGET_DIR,
 # default <clone>/../bench-target, so the debug build in target/ is left alone; ~15-30 min the
@@ -28,6 +29,7 @@ RUNS=1
 BUILD=1
 REV=""
 QUIET=60
+PROFILE_DIR=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --sizes) SIZES="$2"; shift 2 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
         --rev=*) REV="${1#*=}"; shift ;;
         --quiet-wait-s) QUIET="$2"; shift 2 ;;
         --quiet-wait-s=*) QUIET="${1#*=}"; shift ;;
+        --cpu-profile) PROFILE_DIR="$2"; shift 2 ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -163,6 +166,7 @@ for size in "${SIZE_LIST[@]}"; do
         --files "$path" \
         --runs "$RUNS" \
         --quiet-wait-s "$QUIET" \
+        ${PROFILE_DIR:+--cpu-profile "$PROFILE_DIR"} \
         --json "$json" >&2 || status=$?
     stop_server
     rm -f "$path"

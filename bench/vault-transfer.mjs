@@ -41,6 +41,8 @@
 //   node bench/vault-transfer.mjs --base-url http://127.0.0.1:3459 --server-pid 1234 \
 //       --files /tmp/x/256MiB.bin,/tmp/x/1GiB.bin [--runs 1..5] [--json out.json] \
 //       [--quiet-wait-s 60] [--interval-ms 250] [--chromium /usr/bin/chromium]
+//       [--cpu-profile DIR]   # also a CDP CPU profile of the tab's main thread per phase
+//                             # (DIR/<size>-run<n>-<phase>.cpuprofile; top functions on stderr)
 // Prints a Markdown table on stdout; progress goes to stderr.
 
 import { chromium } from '../end2end/node_modules/playwright-core/index.mjs';
@@ -67,6 +69,7 @@ function parseArgs(argv) {
       case '--interval-ms': args.interval = Number(value()); break;
       case '--quiet-wait-s': args.quietWait = Number(value()); break;
       case '--report': args.report = value().split(',').filter(Boolean); break;
+      case '--cpu-profile': args.cpuProfile = value(); break;
       case '-h': case '--help':
         console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n')
           .filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
@@ -361,6 +364,26 @@ async function waitForQuiet() {
   }
 }
 
+/** The busiest functions of a CDP CPU profile (self time), one per line. */
+function summarizeProfile(profile) {
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const byName = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    total += us;
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() : ''}`.trim();
+    byName.set(name, (byName.get(name) ?? 0) + us);
+  }
+  return [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)
+    .map(([name, us]) => `  ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`).join('\n');
+}
+
 async function collectGarbage(cdp) {
   await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
   await sleep(500);
@@ -551,6 +574,11 @@ async function benchFile(path) {
         await collectGarbage(cdp);
         const quiet = await waitForQuiet();
         sampler.start(phase);
+        if (args.cpuProfile) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp.send('Profiler.start');
+        }
         let out;
         try {
           if (phase === 'enc-up') out = await encryptedUpload(page, linkPath, name, size);
@@ -563,6 +591,12 @@ async function benchFile(path) {
           out = { ok: false, error: String(e.message ?? e).split('\n')[0] };
         }
         const stats = sampler.stop();
+        if (args.cpuProfile) {
+          const { profile } = await cdp.send('Profiler.stop');
+          const file = join(args.cpuProfile, `${label.replace(' ', '')}-run${run}-${phase}.cpuprofile`);
+          writeFileSync(file, JSON.stringify(profile));
+          log(`${phase} main-thread profile: ${file}\n${summarizeProfile(profile)}`);
+        }
         if (phase === 'enc-up' && out.ok) fileId = out.fileId;
         r[phase] = { ...out, mbps: out.ok ? size / 1e6 / (out.ms / 1000) : null, stats, quiet };
         const mem = `tab ${mib(stats.tabRss)} MiB, heap ${mib(stats.jsHeap)} MiB, server ${mib(stats.serverRss)} MiB`;

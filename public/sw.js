@@ -56,7 +56,7 @@ self.addEventListener('message', (event) => {
     const stream = new ReadableStream({
       start(controller) {
         port.onmessage = ({ data }) => {
-          if (data.chunk) controller.enqueue(new Uint8Array(data.chunk));
+          if (data.chunk) controller.enqueue(data.chunk instanceof Uint8Array ? data.chunk : new Uint8Array(data.chunk));
           else if (data.done) { controller.close(); port.close(); }
           else if (data.abort) { controller.error(new Error('the download failed its integrity check')); port.close(); }
         };

@@ -132,7 +132,9 @@ test.describe.serial('vault', () => {
         createWritable: async () => {
           const parts: Blob[] = [];
           return {
-            write: async (b: Blob) => { parts.push(b); },
+            // Copies at write time, as the real FileSystemWritableFileStream does ("let
+            // dataBytes be a copy of data"): the app reuses its buffers after write() resolves.
+            write: async (b: BlobPart) => { parts.push(new Blob([b])); },
             close: async () => {
               const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
               const digest = await crypto.subtle.digest('SHA-256', bytes);

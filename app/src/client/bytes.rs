@@ -107,6 +107,18 @@ impl ByteQueue {
         out
     }
 
+    /// Removes the first `n` bytes (at most [`ByteQueue::len`]) into the start of `dest` (which
+    /// must be large enough) and returns that part of it.
+    pub fn take_into(&mut self, n: u64, dest: &Uint8Array) -> Uint8Array {
+        let mut at = 0;
+        for piece in self.take_pieces(n).iter() {
+            let piece: Uint8Array = piece.unchecked_into();
+            dest.set(&piece, at);
+            at += piece.length();
+        }
+        dest.subarray(0, at)
+    }
+
     /// Removes the first `n` bytes (at most [`ByteQueue::len`]) as one array; copies only when
     /// they span several pieces.
     pub fn take(&mut self, n: u64) -> Uint8Array {

@@ -9,10 +9,14 @@
 // Messages in:
 //   { type: 'key', cipher, key: CryptoKey, aad: Uint8Array }       remember a key
 //   { type: 'drop', cipher }                                       forget it
-//   { type: 'seal' | 'open', id, cipher, input: Uint8Array,
+//   { type: 'seal' | 'open', id, cipher, input: Uint8Array, output: ArrayBuffer,
 //     lengths: Uint32Array, nonces: Uint8Array (12 bytes each) }   one batch, chunks back to back
 // Messages out:
-//   { id, output: Uint8Array }   the batch's results back to back (its buffer is transferred)
+//   { id, output: Uint8Array, spare: ArrayBuffer }   the batch's results back to back, written
+//                                into the `output` buffer it was given (a new one if too small),
+//                                and the input's buffer handed back; both are transferred, so
+//                                the same few buffers go back and forth (fresh multi-MiB buffers
+//                                cost page faults and zeroing on every use)
 //   { id, error: name }          'OperationError' when a chunk fails authentication
 'use strict';
 
@@ -49,13 +53,15 @@ self.onmessage = async ({ data: m }) => {
     const buffers = await Promise.all(results);
     let total = 0;
     for (const b of buffers) total += b.byteLength;
-    const output = new Uint8Array(total);
+    const output = new Uint8Array(
+      m.output && m.output.byteLength >= total ? m.output : new ArrayBuffer(total), 0, total);
     let offset = 0;
     for (const b of buffers) {
       output.set(new Uint8Array(b), offset);
       offset += b.byteLength;
     }
-    self.postMessage({ id: m.id, output }, [output.buffer]);
+    const spare = m.input.buffer;
+    self.postMessage({ id: m.id, output, spare }, [output.buffer, spare]);
   } catch (e) {
     self.postMessage({ id: m.id, error: (e && e.name) || 'Error' });
   }

@@ -167,13 +167,16 @@ impl Sink {
         }))
     }
 
-    /// Writes one batch of plaintext. The batch's buffer is the sink's from here on.
-    async fn write(&mut self, batch: Uint8Array) -> Result<(), DownloadError> {
+    /// Writes one batch of plaintext. `Ok(true)`: the sink is done with the batch's buffer and
+    /// it may be reused; `Ok(false)`: the sink keeps it (or moved it elsewhere).
+    async fn write(&mut self, batch: &Uint8Array) -> Result<bool, DownloadError> {
         match self {
             Sink::Disk(writable) => {
-                call_method(writable, "write", &Array::of1(&batch))
+                // `write()` has taken its copy of the bytes once it resolves.
+                call_method(writable, "write", &Array::of1(batch))
                     .await
                     .map_err(|_| DownloadError::Write)?;
+                Ok(true)
             }
             Sink::Worker { port, messages } => {
                 use futures::StreamExt;
@@ -185,22 +188,24 @@ impl Sink {
                         Some(_) => {}
                     }
                 }
-                // The crypto worker made this buffer for this batch alone: move it, no copy.
+                // The batch's buffer is ours alone: move it (the view says how much of it
+                // holds the batch), no copy.
                 let message = Object::new();
                 let buffer = batch.buffer();
-                let _ = Reflect::set(&message, &"chunk".into(), &buffer);
+                let _ = Reflect::set(&message, &"chunk".into(), batch);
                 call_sync(
                     port,
                     "postMessage",
                     &Array::of2(&message, &Array::of1(&buffer)),
                 )
                 .map_err(|_| DownloadError::Write)?;
+                Ok(false)
             }
             Sink::Memory { parts, .. } => {
-                parts.push(&batch);
+                parts.push(batch);
+                Ok(false)
             }
         }
-        Ok(())
     }
 
     /// Makes the file final: closes the disk file, or starts the `Blob` download.
@@ -383,6 +388,16 @@ async fn read_exact(
     queue: &mut ByteQueue,
     n: u64,
 ) -> Result<Uint8Array, DownloadError> {
+    fill_exact(reader, queue, n).await?;
+    Ok(queue.take(n))
+}
+
+/// Queues at least `n` bytes, or fails: a stream that ends before is truncated.
+async fn fill_exact(
+    reader: &mut StreamReader,
+    queue: &mut ByteQueue,
+    n: u64,
+) -> Result<(), DownloadError> {
     queue
         .fill_from(reader, n)
         .await
@@ -390,7 +405,7 @@ async fn read_exact(
     if queue.len() < n {
         return Err(DownloadError::Tampered);
     }
-    Ok(queue.take(n))
+    Ok(())
 }
 
 async fn decrypt_stream(
@@ -430,6 +445,7 @@ async fn decrypt_stream(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
         Op::Open,
+        (CHUNKS_PER_BATCH * (chunk + TAG_LEN as u64)) as u32,
     )
     .await
     .map_err(|_| DownloadError::Crypto)?;
@@ -455,7 +471,8 @@ async fn decrypt_stream(
                 nonces.extend_from_slice(&nonce);
             }
             let want: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
-            let sealed = read_exact(reader, &mut queue, want).await?;
+            fill_exact(reader, &mut queue, want).await?;
+            let sealed = queue.take_into(want, &cipher.buffer());
             done += want;
             let batch = cipher
                 .start(Op::Open, sealed, &lengths, &nonces)
@@ -470,7 +487,9 @@ async fn decrypt_stream(
             CryptoFailure::Authentication => DownloadError::Tampered,
             CryptoFailure::Broken => DownloadError::Crypto,
         })?;
-        sink.write(opened).await?;
+        if sink.write(&opened).await? {
+            cipher.recycle(&opened);
+        }
         progress(done_after);
     }
     queue

@@ -8,6 +8,7 @@ use std::{cell::Cell, collections::VecDeque, rc::Rc};
 use coffer_crypto::{
     chunk_count, ciphertext_len, open_metadata, seal_metadata, unwrap_file_key, wrap_file_key,
     ChunkSchedule, FileId, FileKey, FileMetadata, DEFAULT_CHUNK_SIZE, MAX_MIME_LEN, MAX_NAME_LEN,
+    TAG_LEN,
 };
 use futures::channel::oneshot;
 use js_sys::Uint8Array;
@@ -309,6 +310,7 @@ async fn send_ciphertext(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
         Op::Seal,
+        (CHUNKS_PER_BATCH * (chunk + TAG_LEN as u64)) as u32,
     )
     .await
     .map_err(js_crypto)?;
@@ -321,6 +323,12 @@ async fn send_ciphertext(
         let mut in_flight: VecDeque<oneshot::Receiver<Result<(), UploadError>>> = VecDeque::new();
         let mut next_chunk = 0u64;
         let mut sealing: VecDeque<Batch> = VecDeque::new();
+        // Sealed batches still (partly) queued in `sealed`, with the stream offset where each
+        // ends, and the offset up to which parts have been cut: a batch's buffer goes back to
+        // the cipher's pool once every byte of it is in a part's `Blob` (which copies).
+        let mut queued: VecDeque<(u64, Uint8Array)> = VecDeque::new();
+        let mut queued_end = sealed.len();
+        let mut cut = 0u64;
         for part in 0..plan.part_count {
             let part_len = (plan.ciphertext_size - part * plan.part_size).min(plan.part_size);
             while sealed.len() < part_len {
@@ -342,9 +350,10 @@ async fn send_ciphertext(
                         lengths.push((size - i * chunk).min(chunk) as u32);
                         nonces.extend_from_slice(&schedule.nonce(i, i + 1 == chunks)?);
                     }
+                    let input = plain.take_into(want, &cipher.buffer());
                     sealing.push_back(
                         cipher
-                            .start(Op::Seal, plain.take(want), &lengths, &nonces)
+                            .start(Op::Seal, input, &lengths, &nonces)
                             .map_err(js_crypto)?,
                     );
                     next_chunk = batch_end;
@@ -352,18 +361,32 @@ async fn send_ciphertext(
                 let Some(batch) = sealing.pop_front() else {
                     break;
                 };
-                sealed.push(batch.finish().await.map_err(|_| UploadError::Crypto)?);
+                let output = batch.finish().await.map_err(|_| UploadError::Crypto)?;
+                queued_end += u64::from(output.length());
+                sealed.push(output.clone());
+                queued.push_back((queued_end, output));
             }
             if sealed.len() < part_len {
                 return Err(UploadError::Protocol);
             }
             let pieces = sealed.take_pieces(part_len);
-            if plan.skip.contains(&part) {
+            let body = if plan.skip.contains(&part) {
+                None
+            } else {
+                Some(Blob::new_with_buffer_source_sequence(&pieces).map_err(js_crypto)?)
+            };
+            drop(pieces);
+            cut += part_len;
+            while queued.front().is_some_and(|(end, _)| *end <= cut) {
+                if let Some((_, output)) = queued.pop_front() {
+                    cipher.recycle(&output);
+                }
+            }
+            let Some(body) = body else {
                 sent.set(sent.get() + part_len);
                 progress(sent.get());
                 continue;
-            }
-            let body = Blob::new_with_buffer_source_sequence(&pieces).map_err(js_crypto)?;
+            };
             while in_flight.len() >= PARTS_IN_FLIGHT {
                 wait(in_flight.pop_front()).await?;
             }
