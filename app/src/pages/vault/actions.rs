@@ -179,15 +179,26 @@ fn new_transfer(
     transfer
 }
 
+/// Least time between two progress redraws of a transfer row.
+const PROGRESS_EVERY_MS: f64 = 200.0;
+
 fn track(transfer: &Transfer) -> (web_sys::AbortSignal, Rc<dyn Fn(u64)>) {
     let controller = AbortController::new().expect("AbortController exists in every browser");
     let signal = controller.signal();
     ABORTS.with(|a| a.borrow_mut().insert(transfer.id, controller));
     let started = now_ms();
-    let (done, rate) = (transfer.done, transfer.rate);
+    let shown = std::cell::Cell::new(f64::NEG_INFINITY);
+    let (done, rate, total) = (transfer.done, transfer.rate, transfer.total);
+    // The row is redrawn at most every PROGRESS_EVERY_MS (and at the end): a redraw per 2 MiB
+    // batch costs the page's main thread style, layout and paint work it needs for the transfer.
     let progress = Rc::new(move |bytes: u64| {
+        let now = now_ms();
+        if now - shown.get() < PROGRESS_EVERY_MS && bytes < total {
+            return;
+        }
+        shown.set(now);
         done.set(bytes);
-        let seconds = (now_ms() - started) / 1000.0;
+        let seconds = (now - started) / 1000.0;
         if seconds > 0.05 {
             rate.set(bytes as f64 / seconds);
         }
