@@ -18,7 +18,7 @@ use web_sys::{AbortSignal, Blob, BlobPropertyBag, ReadableStream};
 use super::{
     bytes::{ByteQueue, StreamReader},
     http::{self, HttpError},
-    webcrypto::{Batch, ChunkCipher, CryptoFailure, Op},
+    webcrypto::{chunks_per_batch, Batch, ChunkCipher, CryptoFailure, Op},
 };
 
 /// Largest file saved through an in-memory `Blob` when the browser cannot stream to disk and no
@@ -27,8 +27,6 @@ pub const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
 /// Files up to this size are saved through a `Blob` even when the service worker could stream
 /// them (one step, no worker round trips); bigger ones stream through the worker.
 pub const WORKER_STREAM_FROM: u64 = 32 * 1024 * 1024;
-/// Chunks handed to the crypto worker at once (and written out together): 2 MiB.
-const CHUNKS_PER_BATCH: u64 = 32;
 /// Batches handed to the crypto worker and not yet written.
 const BATCHES_IN_FLIGHT: usize = 2;
 /// Bytes needed to learn the header length (magic and version).
@@ -441,11 +439,12 @@ async fn decrypt_stream(
     let size =
         plaintext_len(ciphertext_size, schedule.chunk_size()).ok_or(DownloadError::Tampered)?;
     let chunks = chunk_count(size, schedule.chunk_size()).ok_or(DownloadError::Tampered)?;
+    let per_batch = chunks_per_batch(schedule.chunk_size());
     let cipher = ChunkCipher::new(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
         Op::Open,
-        (CHUNKS_PER_BATCH * (chunk + TAG_LEN as u64)) as u32,
+        (per_batch * (chunk + TAG_LEN as u64)) as u32,
     )
     .await
     .map_err(|_| DownloadError::Crypto)?;
@@ -460,7 +459,7 @@ async fn decrypt_stream(
             if signal.is_some_and(|s| s.aborted()) {
                 return Err(DownloadError::Cancelled);
             }
-            let end = (next + CHUNKS_PER_BATCH).min(chunks);
+            let end = (next + per_batch).min(chunks);
             let mut lengths = Vec::with_capacity((end - next) as usize);
             let mut nonces = Vec::with_capacity(lengths.capacity() * 12);
             for i in next..end {

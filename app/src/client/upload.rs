@@ -22,7 +22,7 @@ use super::{
     http::{self, HttpError, NO_BODY},
     pending::{self, PendingUpload},
     sleep_ms,
-    webcrypto::{Batch, ChunkCipher, Op},
+    webcrypto::{chunks_per_batch, Batch, ChunkCipher, Op},
 };
 use crate::{
     keyring::UnlockedKeys,
@@ -35,8 +35,6 @@ pub const CHUNK_SIZE: u32 = DEFAULT_CHUNK_SIZE;
 pub const PART_SIZE: u64 = 4 * 1024 * 1024;
 /// Parts sent at the same time (and so, with the one being filled, the parts held in memory).
 pub const PARTS_IN_FLIGHT: usize = 3;
-/// Chunks handed to the crypto worker at once (2 MiB of plaintext).
-const CHUNKS_PER_BATCH: u64 = 32;
 /// Batches handed to the crypto worker and not yet back.
 const BATCHES_IN_FLIGHT: usize = 2;
 /// Attempts per part after the first; waits 0.5, 1, 2, 4, 8, 15 s in between.
@@ -306,11 +304,12 @@ async fn send_ciphertext(
     let size = file.size() as u64;
     let chunk = u64::from(schedule.chunk_size());
     let chunks = chunk_count(size, schedule.chunk_size()).ok_or(UploadError::TooLarge)?;
+    let per_batch = chunks_per_batch(schedule.chunk_size());
     let cipher = ChunkCipher::new(
         schedule.payload_key_bytes(),
         schedule.associated_data(),
         Op::Seal,
-        (CHUNKS_PER_BATCH * (chunk + TAG_LEN as u64)) as u32,
+        (per_batch * (chunk + TAG_LEN as u64)) as u32,
     )
     .await
     .map_err(js_crypto)?;
@@ -338,7 +337,7 @@ async fn send_ciphertext(
                     if signal.aborted() {
                         return Err(UploadError::Cancelled);
                     }
-                    let batch_end = (next_chunk + CHUNKS_PER_BATCH).min(chunks);
+                    let batch_end = (next_chunk + per_batch).min(chunks);
                     let want = (batch_end * chunk).min(size) - next_chunk * chunk;
                     plain.fill_from(&mut reader, want).await.map_err(js_read)?;
                     if plain.len() < want {

@@ -157,6 +157,14 @@ fn message(fields: &[(&str, &JsValue)]) -> Result<JsValue, JsValue> {
     Ok(m.into())
 }
 
+/// Plaintext bytes per batch handed to the worker (at least one chunk per batch).
+pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Chunks per batch for chunks of `chunk_size` bytes.
+pub fn chunks_per_batch(chunk_size: u32) -> u64 {
+    (BATCH_BYTES / u64::from(chunk_size.max(1))).max(1)
+}
+
 /// What a batch does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
