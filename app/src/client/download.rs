@@ -1,5 +1,5 @@
 //! Download-and-decrypt, streamed: a ciphertext stream (a `fetch` body or a local `.coffer`
-//! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto in the crypto worker (two
+//! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto in the crypto worker (four
 //! in flight, so reading, opening and writing overlap) → a [`Sink`]. Nothing is
 //! treated as good before the final chunk opened: a failure aborts the sink, which throws away
 //! what it had (the File System Access API's `abort()` discards the temporary file).
@@ -28,7 +28,7 @@ pub const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
 /// them (one step, no worker round trips); bigger ones stream through the worker.
 pub const WORKER_STREAM_FROM: u64 = 32 * 1024 * 1024;
 /// Batches handed to the crypto worker and not yet written.
-const BATCHES_IN_FLIGHT: usize = 2;
+const BATCHES_IN_FLIGHT: usize = 4;
 /// Bytes needed to learn the header length (magic and version).
 const HEADER_PREFIX: u64 = 7;
 

@@ -36,7 +36,7 @@ pub const PART_SIZE: u64 = 4 * 1024 * 1024;
 /// Parts sent at the same time (and so, with the one being filled, the parts held in memory).
 pub const PARTS_IN_FLIGHT: usize = 3;
 /// Batches handed to the crypto worker and not yet back.
-const BATCHES_IN_FLIGHT: usize = 2;
+const BATCHES_IN_FLIGHT: usize = 4;
 /// Attempts per part after the first; waits 0.5, 1, 2, 4, 8, 15 s in between.
 const RETRIES: u32 = 6;
 

@@ -182,9 +182,9 @@ struct Pool {
     free: RefCell<Vec<ArrayBuffer>>,
 }
 
-/// Buffers kept for reuse per cipher (two batches in flight, each with an input and an output
+/// Buffers kept for reuse per cipher (four batches in flight, each with an input and an output
 /// buffer, plus the ones being written or sent).
-const POOL_MAX: usize = 8;
+const POOL_MAX: usize = 12;
 
 impl Pool {
     fn get(&self) -> ArrayBuffer {
