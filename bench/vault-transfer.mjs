@@ -11,8 +11,7 @@
 //   plain-up   the ceiling: plain JS in the same page and session reads the same File with
 //              `file.stream()`, prefixes a 91-byte STREAM header (zero salt and commitment),
 //              cuts the bytes into 4 MiB parts padded with zeros to the ciphertext size the app
-//              declares, copies each into a reused part buffer and PUTs that buffer as the body,
-//              3 at a time (as the app does) to a fresh upload, which is
+//              declares, and PUTs them 3 at a time (as the app does) to a fresh upload, which is
 //              then cancelled (DELETE, not timed). Timed from `POST /api/uploads` to the last part.
 //   enc-down   the app's own download: a stand-in `showSaveFilePicker` (File System Access API)
 //              whose writable only counts the bytes written and throws them away; timed from the
@@ -432,8 +431,7 @@ async function plainUpload(page, path, size) {
     new DataView(header.buffer).setUint32(7, CHUNK, false);
     for (let i = 0; i < 16; i++) header[43 + i] = parseInt(fileId.slice(2 * i, 2 * i + 2), 16);
 
-    // Same plumbing as the app: stream pieces -> cut at part boundaries -> copied into a reused
-    // part buffer -> PUT with that buffer as the body.
+    // Same plumbing as the app: stream pieces -> views cut at part boundaries -> one Blob per part.
     const reader = file.stream().getReader();
     const queue = [header];
     let queued = header.length;
@@ -448,7 +446,6 @@ async function plainUpload(page, path, size) {
       return pieces;
     };
     const inFlight = [];
-    const free = [];
     let error = null;
     const put = async (n, body) => {
       const r = await fetch(`/api/uploads/${uploadId}/parts/${n}`, {
@@ -463,14 +460,11 @@ async function plainUpload(page, path, size) {
         if (done) ended = true; else if (value.length) { queue.push(value); queued += value.length; }
       }
       const pieces = take(len);
-      // One reused part buffer per request (zeros where the tags would be), sent as a
-      // BufferSource body and returned to the free list when the request is done.
-      while (inFlight.length >= IN_FLIGHT) free.push(await inFlight.shift());
-      const buffer = free.pop() ?? new Uint8Array(PART);
-      let at = 0;
-      for (const piece of pieces) { buffer.set(piece, at); at += piece.length; }
-      buffer.fill(0, at, len);
-      inFlight.push(put(n, buffer.subarray(0, len)).then(() => buffer));
+      const got = pieces.reduce((a, x) => a + x.length, 0);
+      if (got < len) pieces.push(new Uint8Array(len - got)); // zeros where the tags would be
+      const body = new Blob(pieces);
+      while (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      inFlight.push(put(n, body));
     }
     await Promise.all(inFlight);
     const ms = performance.now() - t0;

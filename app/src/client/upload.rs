@@ -14,7 +14,7 @@ use futures::channel::oneshot;
 use js_sys::Uint8Array;
 use rand_core::OsRng;
 use wasm_bindgen::JsValue;
-use web_sys::{AbortSignal, File};
+use web_sys::{AbortSignal, Blob, File};
 
 use super::{
     bytes::{ByteQueue, StreamReader},
@@ -319,14 +319,12 @@ async fn send_ciphertext(
         let mut sealed = ByteQueue::new();
         sealed.push(Uint8Array::from(schedule.header()));
         let sent = Rc::new(Cell::new(0u64));
-        let mut in_flight: VecDeque<PartSent> = VecDeque::new();
-        // Part buffers back from finished requests, for the next parts.
-        let mut free_parts: Vec<Uint8Array> = Vec::new();
+        let mut in_flight: VecDeque<oneshot::Receiver<Result<(), UploadError>>> = VecDeque::new();
         let mut next_chunk = 0u64;
         let mut sealing: VecDeque<Batch> = VecDeque::new();
         // Sealed batches still (partly) queued in `sealed`, with the stream offset where each
         // ends, and the offset up to which parts have been cut: a batch's buffer goes back to
-        // the cipher's pool once every byte of it has been copied into a part's buffer.
+        // the cipher's pool once every byte of it is in a part's `Blob` (which copies).
         let mut queued: VecDeque<(u64, Uint8Array)> = VecDeque::new();
         let mut queued_end = sealed.len();
         let mut cut = 0u64;
@@ -370,19 +368,13 @@ async fn send_ciphertext(
             if sealed.len() < part_len {
                 return Err(UploadError::Protocol);
             }
-            // A part to send is copied into a reused buffer of its own (fetch copies a
-            // BufferSource body when called, so the buffer is only kept for retries). Not a
-            // `Blob`: Chromium keeps a Blob's bytes in its blob storage until the Blob object
-            // is garbage-collected, which a page that allocates little may not do for gigabytes.
+            let pieces = sealed.take_pieces(part_len);
             let body = if plan.skip.contains(&part) {
-                drop(sealed.take_pieces(part_len));
                 None
             } else {
-                let buffer = free_parts
-                    .pop()
-                    .unwrap_or_else(|| Uint8Array::new_with_length(plan.part_size as u32));
-                Some(sealed.take_into(part_len, &buffer))
+                Some(Blob::new_with_buffer_source_sequence(&pieces).map_err(js_crypto)?)
             };
+            drop(pieces);
             cut += part_len;
             while queued.front().is_some_and(|(end, _)| *end <= cut) {
                 if let Some((_, output)) = queued.pop_front() {
@@ -395,7 +387,7 @@ async fn send_ciphertext(
                 continue;
             };
             while in_flight.len() >= PARTS_IN_FLIGHT {
-                free_parts.push(wait(in_flight.pop_front()).await?);
+                wait(in_flight.pop_front()).await?;
             }
             in_flight.push_back(spawn_part(
                 format!("/api/uploads/{}/parts/{part}", plan.upload_id),
@@ -423,24 +415,23 @@ async fn send_ciphertext(
     result
 }
 
-/// A part being sent: resolves to its buffer (for reuse) once the server has it.
-type PartSent = oneshot::Receiver<Result<Uint8Array, UploadError>>;
-
-async fn wait(receiver: Option<PartSent>) -> Result<Uint8Array, UploadError> {
+async fn wait(
+    receiver: Option<oneshot::Receiver<Result<(), UploadError>>>,
+) -> Result<(), UploadError> {
     match receiver {
         Some(r) => r.await.unwrap_or(Err(UploadError::Cancelled)),
-        None => Ok(Uint8Array::new_with_length(0)),
+        None => Ok(()),
     }
 }
 
 fn spawn_part(
     url: String,
-    body: Uint8Array,
+    body: Blob,
     len: u64,
     signal: AbortSignal,
     sent: Rc<Cell<u64>>,
     progress: Progress,
-) -> PartSent {
+) -> oneshot::Receiver<Result<(), UploadError>> {
     let (tx, rx) = oneshot::channel();
     wasm_bindgen_futures::spawn_local(async move {
         let result = put_part(&url, &body, &signal).await;
@@ -448,13 +439,12 @@ fn spawn_part(
             sent.set(sent.get() + len);
             progress(sent.get());
         }
-        // The whole buffer goes back, not just this part's view of it.
-        let _ = tx.send(result.map(|()| Uint8Array::new(&body.buffer())));
+        let _ = tx.send(result);
     });
     rx
 }
 
-async fn put_part(url: &str, body: &Uint8Array, signal: &AbortSignal) -> Result<(), UploadError> {
+async fn put_part(url: &str, body: &Blob, signal: &AbortSignal) -> Result<(), UploadError> {
     let mut delay_ms = 500;
     let mut attempt = 0;
     loop {
