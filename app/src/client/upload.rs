@@ -322,12 +322,6 @@ async fn send_ciphertext(
         let mut in_flight: VecDeque<oneshot::Receiver<Result<(), UploadError>>> = VecDeque::new();
         let mut next_chunk = 0u64;
         let mut sealing: VecDeque<Batch> = VecDeque::new();
-        // Sealed batches still (partly) queued in `sealed`, with the stream offset where each
-        // ends, and the offset up to which parts have been cut: a batch's buffer goes back to
-        // the cipher's pool once every byte of it is in a part's `Blob` (which copies).
-        let mut queued: VecDeque<(u64, Uint8Array)> = VecDeque::new();
-        let mut queued_end = sealed.len();
-        let mut cut = 0u64;
         for part in 0..plan.part_count {
             let part_len = (plan.ciphertext_size - part * plan.part_size).min(plan.part_size);
             while sealed.len() < part_len {
@@ -360,32 +354,24 @@ async fn send_ciphertext(
                 let Some(batch) = sealing.pop_front() else {
                     break;
                 };
-                let output = batch.finish().await.map_err(|_| UploadError::Crypto)?;
-                queued_end += u64::from(output.length());
-                sealed.push(output.clone());
-                queued.push_back((queued_end, output));
+                // The sealed batch is NOT given back to the cipher's pool: each part becomes a
+                // `Blob`, and Chromium holds a Blob's bytes in its blob storage until the Blob
+                // object is garbage-collected. A fresh 2 MiB buffer per batch is external
+                // memory V8 counts, so it collects (and frees those Blobs) as the upload goes;
+                // with every buffer reused it did not, and after ~2 GB the blob storage was
+                // full and part uploads failed.
+                sealed.push(batch.finish().await.map_err(|_| UploadError::Crypto)?);
             }
             if sealed.len() < part_len {
                 return Err(UploadError::Protocol);
             }
             let pieces = sealed.take_pieces(part_len);
-            let body = if plan.skip.contains(&part) {
-                None
-            } else {
-                Some(Blob::new_with_buffer_source_sequence(&pieces).map_err(js_crypto)?)
-            };
-            drop(pieces);
-            cut += part_len;
-            while queued.front().is_some_and(|(end, _)| *end <= cut) {
-                if let Some((_, output)) = queued.pop_front() {
-                    cipher.recycle(&output);
-                }
-            }
-            let Some(body) = body else {
+            if plan.skip.contains(&part) {
                 sent.set(sent.get() + part_len);
                 progress(sent.get());
                 continue;
-            };
+            }
+            let body = Blob::new_with_buffer_source_sequence(&pieces).map_err(js_crypto)?;
             while in_flight.len() >= PARTS_IN_FLIGHT {
                 wait(in_flight.pop_front()).await?;
             }
