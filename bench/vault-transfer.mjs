@@ -8,7 +8,7 @@
 //   enc-up     the app's own upload: pick the file with "Add files" -> the transfer row says
 //              data-state="done" (create + encrypt with WebCrypto + PUT 4 MiB parts + complete).
 //              Timed in the page: from the input's `change` event to the attribute change.
-//   plain-up   the ceiling: plain JS in the same page and session reads the same File with
+//   plain-up   the ceiling: plain JS in a page with the same session reads the same File with
 //              `file.stream()`, prefixes a 91-byte STREAM header (zero salt and commitment),
 //              cuts the bytes into 4 MiB parts padded with zeros to the ciphertext size the app
 //              declares, and PUTs them 3 at a time (as the app does) to a fresh upload, which is
@@ -549,19 +549,20 @@ async function benchFile(path) {
   const links = [];
   const result = { label, size, path, chromium: version, runs: [], errors: [] };
   try {
-    const context = await browser.newContext({ baseURL: args.baseUrl });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable');
-    const username = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-    await register(page, username);
-    await instrument(page);
-    await collectGarbage(cdp);
-    const sampler = new Sampler(args.serverPid, cdp);
-    sampler.start('idle');
-    await sleep(1500);
-    result.idle = sampler.stop();
-
+    // Each run has two fresh browser contexts: the app's phases (a new user: register, enc-up,
+    // enc-down) and then, once that context is closed, the ceiling's phases (plain-up,
+    // plain-down, curl-down) with the same session cookie. Chromium keeps the bytes of every
+    // request body Blob of a page in its blob storage (here: in memory, ~2 GiB at most for an
+    // off-the-record context) long after the upload, even across forced garbage collections,
+    // so two 1 GiB uploads in one page failed with "Failed to fetch" (observed 2026-11-26 also
+    // with the code of earlier commits; see docs/PERFORMANCE.md).
+    const open = async (storageState) => {
+      const context = await browser.newContext({ baseURL: args.baseUrl, storageState });
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      return { context, page, cdp, sampler: new Sampler(args.serverPid, cdp) };
+    };
     for (let run = 1; run <= args.runs; run++) {
       // A distinct name per run (a hard link to the same bytes), so each download is unambiguous.
       const linkPath = join(dirname(path), `${basename(path, extname(path))}-run${run}-${randomBytes(3).toString('hex')}${extname(path)}`);
@@ -570,7 +571,25 @@ async function benchFile(path) {
       const name = basename(linkPath);
       const r = { run };
       let fileId = null;
-      for (const phase of PHASES) {
+      let tab = await open(undefined);
+      const username = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+      await register(tab.page, username);
+      await instrument(tab.page);
+      if (run === 1) {
+        await collectGarbage(tab.cdp);
+        tab.sampler.start('idle');
+        await sleep(1500);
+        result.idle = tab.sampler.stop();
+      }
+      for (const phase of ['enc-up', 'enc-down', 'plain-up', 'plain-down', 'curl-down']) {
+        if (phase === 'plain-up') {
+          const state = await tab.context.storageState();
+          await tab.context.close();
+          tab = await open(state);
+          await tab.page.goto('/decrypt');
+          await instrument(tab.page);
+        }
+        const { context, page, cdp, sampler } = tab;
         await collectGarbage(cdp);
         const quiet = await waitForQuiet();
         sampler.start(phase);
@@ -605,10 +624,10 @@ async function benchFile(path) {
         await sleep(500);
       }
       // Free the server's disk for the next run.
-      if (fileId) await page.evaluate((id) => fetch(`/api/files/${id}`, { method: 'DELETE' }).then((x) => x.status), fileId).catch(() => {});
+      if (fileId) await tab.page.evaluate((id) => fetch(`/api/files/${id}`, { method: 'DELETE' }).then((x) => x.status), fileId).catch(() => {});
+      await tab.context.close();
       result.runs.push(r);
     }
-    await context.close();
   } finally {
     await browser.close();
     for (const l of links) rmSync(l, { force: true });
