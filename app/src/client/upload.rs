@@ -357,9 +357,9 @@ async fn send_ciphertext(
                 // The sealed batch is NOT given back to the cipher's pool: each part becomes a
                 // `Blob`, and Chromium holds a Blob's bytes in its blob storage until the Blob
                 // object is garbage-collected. A fresh 2 MiB buffer per batch is external
-                // memory V8 counts, so it collects (and frees those Blobs) as the upload goes;
-                // with every buffer reused it did not, and after ~2 GB the blob storage was
-                // full and part uploads failed.
+                // memory V8 counts, so it keeps collecting as the upload goes, as it did when
+                // WebCrypto's results were allocated on this thread (a precaution: Chromium was
+                // seen holding ~2 GiB of a page's upload Blobs, docs/PERFORMANCE.md).
                 sealed.push(batch.finish().await.map_err(|_| UploadError::Crypto)?);
             }
             if sealed.len() < part_len {
