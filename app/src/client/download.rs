@@ -460,21 +460,15 @@ async fn decrypt_stream(
                 return Err(DownloadError::Cancelled);
             }
             let end = (next + per_batch).min(chunks);
-            let mut lengths = Vec::with_capacity((end - next) as usize);
-            let mut nonces = Vec::with_capacity(lengths.capacity() * 12);
-            for i in next..end {
-                lengths.push(((size - i * chunk).min(chunk) + TAG_LEN as u64) as u32);
-                let nonce = schedule
-                    .nonce(i, i + 1 == chunks)
-                    .map_err(|_| DownloadError::Tampered)?;
-                nonces.extend_from_slice(&nonce);
-            }
-            let want: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
+            let layout = cipher
+                .layout(&schedule, size, chunks, next..end)
+                .map_err(|_| DownloadError::Tampered)?;
+            let want = layout.input_len;
             fill_exact(reader, &mut queue, want).await?;
             let sealed = queue.take_into(want, &cipher.buffer());
             done += want;
             let batch = cipher
-                .start(Op::Open, sealed, &lengths, &nonces)
+                .start(sealed, &layout)
                 .map_err(|_| DownloadError::Crypto)?;
             opening.push_back((batch, done));
             next = end;

@@ -332,23 +332,14 @@ async fn send_ciphertext(
                         return Err(UploadError::Cancelled);
                     }
                     let batch_end = (next_chunk + per_batch).min(chunks);
-                    let want = (batch_end * chunk).min(size) - next_chunk * chunk;
+                    let layout = cipher.layout(schedule, size, chunks, next_chunk..batch_end)?;
+                    let want = layout.input_len;
                     plain.fill_from(&mut reader, want).await.map_err(js_read)?;
                     if plain.len() < want {
                         return Err(UploadError::Changed);
                     }
-                    let mut lengths = Vec::with_capacity((batch_end - next_chunk) as usize);
-                    let mut nonces = Vec::with_capacity(lengths.capacity() * 12);
-                    for i in next_chunk..batch_end {
-                        lengths.push((size - i * chunk).min(chunk) as u32);
-                        nonces.extend_from_slice(&schedule.nonce(i, i + 1 == chunks)?);
-                    }
                     let input = plain.take_into(want, &cipher.buffer());
-                    sealing.push_back(
-                        cipher
-                            .start(Op::Seal, input, &lengths, &nonces)
-                            .map_err(js_crypto)?,
-                    );
+                    sealing.push_back(cipher.start(input, &layout).map_err(js_crypto)?);
                     next_chunk = batch_end;
                 }
                 let Some(batch) = sealing.pop_front() else {

@@ -12,9 +12,11 @@
 use std::{
     cell::{Cell, RefCell},
     collections::HashMap,
+    ops::Range,
     rc::Rc,
 };
 
+use coffer_crypto::{ChunkSchedule, TAG_LEN};
 use futures::channel::oneshot;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -208,7 +210,18 @@ impl Pool {
 pub struct ChunkCipher {
     shared: Rc<Shared>,
     id: u32,
+    op: Op,
     pool: Rc<Pool>,
+}
+
+/// One batch's chunks as the worker takes them.
+pub struct BatchLayout {
+    /// Each chunk's input length: plaintext, or ciphertext and tag when opening.
+    lengths: Vec<u32>,
+    /// Each chunk's 12-byte nonce, back to back.
+    nonces: Vec<u8>,
+    /// The sum of `lengths`: the bytes of input the batch needs.
+    pub input_len: u64,
 }
 
 /// A batch handed to the worker; [`Batch::finish`] waits for its results.
@@ -270,7 +283,12 @@ impl ChunkCipher {
             capacity: batch_capacity,
             free: RefCell::new(Vec::new()),
         });
-        Ok(Self { shared, id, pool })
+        Ok(Self {
+            shared,
+            id,
+            op,
+            pool,
+        })
     }
 
     /// A buffer to gather one batch's input in (`batch_capacity` bytes, reused).
@@ -284,18 +302,42 @@ impl ChunkCipher {
         self.pool.put(output.buffer());
     }
 
-    /// Hands one batch to the worker: `input` holds the chunks back to back, `lengths` their
-    /// lengths, `nonces` their 12-byte nonces back to back. `input` must be the start of a
-    /// [`ChunkCipher::buffer`]: the whole buffer moves to the worker (and comes back to the
-    /// pool), so neither it nor any view on it may be used afterwards.
-    pub fn start(
+    /// The layout of chunks `range` of a plaintext of `size` bytes, which `schedule` cuts into
+    /// `chunks` chunks (the last one gets the final nonce).
+    pub fn layout(
         &self,
-        op: Op,
-        input: Uint8Array,
-        lengths: &[u32],
-        nonces: &[u8],
-    ) -> Result<Batch, JsValue> {
-        debug_assert_eq!(nonces.len(), lengths.len() * 12);
+        schedule: &ChunkSchedule,
+        size: u64,
+        chunks: u64,
+        range: Range<u64>,
+    ) -> Result<BatchLayout, coffer_crypto::Error> {
+        let chunk = u64::from(schedule.chunk_size());
+        let tag = match self.op {
+            Op::Seal => 0,
+            Op::Open => TAG_LEN as u64,
+        };
+        let count = (range.end - range.start) as usize;
+        let mut layout = BatchLayout {
+            lengths: Vec::with_capacity(count),
+            nonces: Vec::with_capacity(count * 12),
+            input_len: 0,
+        };
+        for i in range {
+            let len = (size - i * chunk).min(chunk) + tag;
+            layout.lengths.push(len as u32);
+            layout.input_len += len;
+            layout
+                .nonces
+                .extend_from_slice(&schedule.nonce(i, i + 1 == chunks)?);
+        }
+        Ok(layout)
+    }
+
+    /// Hands one batch to the worker: `input` holds the chunks of `layout` back to back. `input`
+    /// must be the start of a [`ChunkCipher::buffer`]: the whole buffer moves to the worker (and
+    /// comes back to the pool), so neither it nor any view on it may be used afterwards.
+    pub fn start(&self, input: Uint8Array, layout: &BatchLayout) -> Result<Batch, JsValue> {
+        debug_assert_eq!(u64::from(input.length()), layout.input_len);
         debug_assert_eq!(input.byte_offset(), 0);
         if self.shared.broken.get() {
             return Err(JsValue::from_str("the crypto worker failed"));
@@ -304,7 +346,7 @@ impl ChunkCipher {
         let id = self.shared.next_id();
         let (tx, rx) = oneshot::channel();
         self.shared.waiting.borrow_mut().insert(id, tx);
-        let kind = match op {
+        let kind = match self.op {
             Op::Seal => "seal",
             Op::Open => "open",
         };
@@ -314,8 +356,8 @@ impl ChunkCipher {
             ("cipher", &self.id.into()),
             ("input", &input),
             ("output", &output),
-            ("lengths", &Uint32Array::from(lengths)),
-            ("nonces", &Uint8Array::from(nonces)),
+            ("lengths", &Uint32Array::from(&layout.lengths[..])),
+            ("nonces", &Uint8Array::from(&layout.nonces[..])),
         ])
         .and_then(|m| {
             self.shared
