@@ -3,8 +3,8 @@
 //! crypto crate (randomness passed in), so they are tested natively too.
 
 use coffer_crypto::{
-    derive_password_keys, AccountKey, CryptoRngCore, IdentityKeyPair, KdfParams, PasswordKeys,
-    PublicKey, RecoveryKey, KDF_SALT_LEN,
+    derive_password_keys, AccountFormat, AccountKey, CryptoRngCore, IdentityKeyPair, KdfParams,
+    PasswordKeys, PublicKey, RecoveryKey, KDF_SALT_LEN,
 };
 
 use crate::{
@@ -19,8 +19,11 @@ pub struct UnlockedKeys {
     pub username: String,
     /// Seals everything else the account owns.
     pub account_key: AccountKey,
-    /// Receives file keys wrapped to this account.
+    /// Receives file keys wrapped to this account, and signs what it vouches for.
     pub identity: IdentityKeyPair,
+    /// V2: every file of this account has an owner key slot, so a v1 slot is never its own;
+    /// V1: an account made before format v2, whose v1 slots are upgraded once (client/upgrade.rs).
+    pub format: AccountFormat,
 }
 
 impl UnlockedKeys {
@@ -30,17 +33,16 @@ impl UnlockedKeys {
     }
 }
 
-/// Runs the password KDF (Argon2id, slow on purpose) for the given setup.
-/// Refuses parameters outside the crypto crate's floor and ceiling, so a
-/// malicious server cannot make the browser derive weak keys or hang.
+/// Runs the password KDF (Argon2id, slow on purpose) for the given setup; the crypto crate
+/// normalises the password (NFKC) itself. Refuses parameters outside the crypto crate's floor
+/// and ceiling, so a malicious server cannot make the browser derive weak keys or hang.
 pub fn derive_keys(password: &str, kdf: &KdfSetup) -> Result<PasswordKeys, AppError> {
     let salt: [u8; KDF_SALT_LEN] = kdf
         .salt
         .as_slice()
         .try_into()
         .map_err(|_| AppError::invalid("The server sent a malformed key derivation salt."))?;
-    let password = validation::normalize_password(password);
-    derive_password_keys(&password, &salt, &kdf.params).map_err(|_| {
+    derive_password_keys(password, &salt, &kdf.params).map_err(|_| {
         AppError::invalid(
             "The server asked for unsafe key derivation settings; refusing to use them.",
         )
@@ -85,8 +87,16 @@ pub fn prepare_registration(
         email,
         auth_key: password_keys.auth_key().as_bytes().to_vec(),
         kdf,
-        sealed_account_key_password: account_key.seal_under_password(password_keys.kek(), rng),
-        sealed_account_key_recovery: account_key.seal_under_recovery(&recovery_key, rng),
+        sealed_account_key_password: account_key.seal_under_password(
+            password_keys.kek(),
+            AccountFormat::V2,
+            rng,
+        ),
+        sealed_account_key_recovery: account_key.seal_under_recovery(
+            &recovery_key,
+            AccountFormat::V2,
+            rng,
+        ),
         public_key: identity.public_key().to_bytes(),
         sealed_private_key: identity.seal_private_key(&account_key, rng),
     };
@@ -97,6 +107,7 @@ pub fn prepare_registration(
             username: validation::display_username(username),
             account_key,
             identity,
+            format: AccountFormat::V2,
         },
     })
 }
@@ -107,7 +118,7 @@ pub fn unlock(
     password_keys: &PasswordKeys,
 ) -> Result<UnlockedKeys, AppError> {
     let wrong = || AppError::invalid("That password does not unlock this account.");
-    let account_key =
+    let (account_key, format) =
         AccountKey::open_under_password(password_keys.kek(), &bundle.sealed_account_key)
             .map_err(|_| wrong())?;
     let public = PublicKey::from_bytes(&bundle.public_key)
@@ -118,6 +129,7 @@ pub fn unlock(
         username: bundle.username.clone(),
         account_key,
         identity,
+        format,
     })
 }
 
@@ -158,6 +170,20 @@ mod tests {
         let recovery = reg.recovery_key.to_display();
         assert!(!json.contains(recovery.as_str()));
         assert!(!json.contains(&recovery.replace('-', "")));
+    }
+
+    #[test]
+    fn composed_and_decomposed_passwords_give_the_same_keys() {
+        let kdf = KdfSetup {
+            salt: vec![7; KDF_SALT_LEN],
+            params: KdfParams::FLOOR,
+        };
+        let composed = derive_keys("caf\u{e9} au lait", &kdf).unwrap();
+        let decomposed = derive_keys("cafe\u{301} au lait", &kdf).unwrap();
+        assert_eq!(
+            composed.auth_key().as_bytes(),
+            decomposed.auth_key().as_bytes()
+        );
     }
 
     #[test]

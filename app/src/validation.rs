@@ -37,12 +37,6 @@ pub fn display_username(raw: &str) -> String {
     raw.trim().nfkc().collect()
 }
 
-/// Normalizes a password before key derivation (NFKC, as NIST SP 800-63B
-/// suggests), so the same password typed on two keyboards gives the same keys.
-pub fn normalize_password(raw: &str) -> zeroize::Zeroizing<String> {
-    zeroize::Zeroizing::new(raw.nfkc().collect())
-}
-
 /// Checks the length rules on a password; strength is judged by zxcvbn in the browser.
 pub fn check_password_length(password: &str) -> Result<(), String> {
     let len = password.chars().count();
@@ -109,14 +103,6 @@ mod tests {
     fn a_seven_character_password_is_refused() {
         assert!(check_password_length("abcdefg").is_err());
         assert!(check_password_length("abcdefgh").is_ok());
-    }
-
-    #[test]
-    fn password_normalization_unifies_composed_and_decomposed_forms() {
-        assert_eq!(
-            *normalize_password("caf\u{e9}"),
-            *normalize_password("cafe\u{301}")
-        );
     }
 
     #[test]

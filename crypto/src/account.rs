@@ -1,5 +1,10 @@
 //! The account key: the root of a user's key hierarchy, sealed under the password KEK and,
 //! separately, under the recovery key.
+//!
+//! Both seals exist in two formats. Format v1 (blobs `0x01`, `0x02`) is what accounts made before
+//! format v2 have; format v2 (`0x0B`, `0x0C`) marks an account whose own files all carry owner key
+//! slots (format v2), so its browser never accepts a v1 key slot as the owner's. The server cannot
+//! turn one into the other: the tag is authenticated, and only the password or recovery key seals.
 
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -11,12 +16,48 @@ use crate::Error;
 
 const AAD_UNDER_PASSWORD: &[u8] = b"coffer/v1/account-key/password";
 const AAD_UNDER_RECOVERY: &[u8] = b"coffer/v1/account-key/recovery";
+const AAD_UNDER_PASSWORD_V2: &[u8] = b"coffer/v2/account-key/password";
+const AAD_UNDER_RECOVERY_V2: &[u8] = b"coffer/v2/account-key/recovery";
 const INFO_RECOVERY_KEK: &[u8] = b"coffer/v1/recovery-kek";
+
+/// The format an account's key was sealed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountFormat {
+    /// Made before format v2: the account's files may still have v1 key slots to upgrade.
+    V1,
+    /// Every file this account owns has an owner key slot; a v1 slot is never the owner's.
+    V2,
+}
 
 /// A random 256-bit key that seals the user's identity private key. Changing the password
 /// re-seals only this key.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AccountKey(pub(crate) [u8; KEY_LEN]);
+
+/// (tag, domain) of a seal under the password or the recovery key in each format.
+fn password_seal(format: AccountFormat) -> (BlobTag, &'static [u8]) {
+    match format {
+        AccountFormat::V1 => (BlobTag::AccountKeyUnderPassword, AAD_UNDER_PASSWORD),
+        AccountFormat::V2 => (BlobTag::AccountKeyUnderPasswordV2, AAD_UNDER_PASSWORD_V2),
+    }
+}
+
+fn recovery_seal(format: AccountFormat) -> (BlobTag, &'static [u8]) {
+    match format {
+        AccountFormat::V1 => (BlobTag::AccountKeyUnderRecovery, AAD_UNDER_RECOVERY),
+        AccountFormat::V2 => (BlobTag::AccountKeyUnderRecoveryV2, AAD_UNDER_RECOVERY_V2),
+    }
+}
+
+/// The format a sealed account key's tag names, given the v1 and v2 tags of its kind.
+fn format_of(sealed: &[u8], v1: BlobTag, v2: BlobTag) -> Result<AccountFormat, Error> {
+    match sealed.first() {
+        None => Err(Error::Malformed),
+        Some(&t) if t == v1 as u8 => Ok(AccountFormat::V1),
+        Some(&t) if t == v2 as u8 => Ok(AccountFormat::V2),
+        Some(_) => Err(Error::UnsupportedVersion),
+    }
+}
 
 impl AccountKey {
     /// A fresh random account key.
@@ -24,56 +65,57 @@ impl AccountKey {
         Self(*random_array(rng))
     }
 
-    /// Seals the account key under the password KEK (blob type `0x01`, 61 bytes).
-    pub fn seal_under_password(&self, kek: &PasswordKek, rng: &mut impl CryptoRngCore) -> Vec<u8> {
-        seal_box(
-            &kek.0,
-            BlobTag::AccountKeyUnderPassword,
-            AAD_UNDER_PASSWORD,
-            &[],
-            &self.0,
-            rng,
-        )
+    /// Seals the account key under the password KEK (blob `0x01` in v1, `0x0B` in v2; 61 bytes).
+    pub fn seal_under_password(
+        &self,
+        kek: &PasswordKek,
+        format: AccountFormat,
+        rng: &mut impl CryptoRngCore,
+    ) -> Vec<u8> {
+        let (tag, domain) = password_seal(format);
+        seal_box(&kek.0, tag, domain, &[], &self.0, rng)
     }
 
-    /// Opens a blob made by [`AccountKey::seal_under_password`].
-    pub fn open_under_password(kek: &PasswordKek, sealed: &[u8]) -> Result<Self, Error> {
-        let key = open_box(
-            &kek.0,
-            BlobTag::AccountKeyUnderPassword,
-            AAD_UNDER_PASSWORD,
-            &[],
+    /// Opens a blob made by [`AccountKey::seal_under_password`], in either format.
+    pub fn open_under_password(
+        kek: &PasswordKek,
+        sealed: &[u8],
+    ) -> Result<(Self, AccountFormat), Error> {
+        let format = format_of(
             sealed,
-            Some(KEY_LEN),
+            BlobTag::AccountKeyUnderPassword,
+            BlobTag::AccountKeyUnderPasswordV2,
         )?;
-        Ok(Self(*to_key(&key)?))
+        let (tag, domain) = password_seal(format);
+        let key = open_box(&kek.0, tag, domain, &[], sealed, Some(KEY_LEN))?;
+        Ok((Self(*to_key(&key)?), format))
     }
 
-    /// Seals the account key under a key derived from the recovery key (blob type `0x02`).
-    pub fn seal_under_recovery(&self, rk: &RecoveryKey, rng: &mut impl CryptoRngCore) -> Vec<u8> {
-        let kek = recovery_kek(rk);
-        seal_box(
-            &kek,
-            BlobTag::AccountKeyUnderRecovery,
-            AAD_UNDER_RECOVERY,
-            &[],
-            &self.0,
-            rng,
-        )
+    /// Seals the account key under a key derived from the recovery key (blob `0x02` in v1,
+    /// `0x0C` in v2; 61 bytes).
+    pub fn seal_under_recovery(
+        &self,
+        rk: &RecoveryKey,
+        format: AccountFormat,
+        rng: &mut impl CryptoRngCore,
+    ) -> Vec<u8> {
+        let (tag, domain) = recovery_seal(format);
+        seal_box(&recovery_kek(rk), tag, domain, &[], &self.0, rng)
     }
 
-    /// Opens a blob made by [`AccountKey::seal_under_recovery`].
-    pub fn open_under_recovery(rk: &RecoveryKey, sealed: &[u8]) -> Result<Self, Error> {
-        let kek = recovery_kek(rk);
-        let key = open_box(
-            &kek,
-            BlobTag::AccountKeyUnderRecovery,
-            AAD_UNDER_RECOVERY,
-            &[],
+    /// Opens a blob made by [`AccountKey::seal_under_recovery`], in either format.
+    pub fn open_under_recovery(
+        rk: &RecoveryKey,
+        sealed: &[u8],
+    ) -> Result<(Self, AccountFormat), Error> {
+        let format = format_of(
             sealed,
-            Some(KEY_LEN),
+            BlobTag::AccountKeyUnderRecovery,
+            BlobTag::AccountKeyUnderRecoveryV2,
         )?;
-        Ok(Self(*to_key(&key)?))
+        let (tag, domain) = recovery_seal(format);
+        let key = open_box(&recovery_kek(rk), tag, domain, &[], sealed, Some(KEY_LEN))?;
+        Ok((Self(*to_key(&key)?), format))
     }
 }
 

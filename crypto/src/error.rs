@@ -40,6 +40,8 @@ pub enum Error {
     MetadataTooLong,
     /// A stream longer than the chunk counter can number.
     ChunkCounterOverflow,
+    /// A signature that was not made by the expected key over exactly this data.
+    BadSignature,
 }
 
 impl fmt::Display for Error {
@@ -64,6 +66,9 @@ impl fmt::Display for Error {
             Error::PublicKeyMismatch => "the private key does not match the public key",
             Error::MetadataTooLong => "a file name or type is too long",
             Error::ChunkCounterOverflow => "the file has too many chunks",
+            Error::BadSignature => {
+                "the signature does not check out: not made by this key, or the data was altered"
+            }
         })
     }
 }

@@ -20,9 +20,11 @@ const AAD_IDENTITY: &[u8] = b"coffer/v1/identity-key";
 const FINGERPRINT_DOMAIN: &[u8] = b"coffer/v1/fingerprint";
 const FINGERPRINT_GROUPS: usize = 12;
 
-/// A user's P-256 key pair. File keys are wrapped to its public key with HPKE.
+/// A user's P-256 key pair. File keys are wrapped to its public key with HPKE, and the same key
+/// signs what the user vouches for (file versions, grants) with ECDSA (docs/CRYPTO.md §3.1).
 pub struct IdentityKeyPair {
     secret: HpkePrivateKey,
+    signing: p256::ecdsa::SigningKey,
     public: PublicKey,
 }
 
@@ -42,8 +44,13 @@ impl IdentityKeyPair {
     fn from_scalar_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let secret = p256::SecretKey::from_slice(bytes).map_err(|_| Error::Malformed)?;
         let public = PublicKey(secret.public_key());
+        let signing = p256::ecdsa::SigningKey::from(&secret);
         let secret = HpkePrivateKey::from_bytes(bytes).map_err(|_| Error::Malformed)?;
-        Ok(Self { secret, public })
+        Ok(Self {
+            secret,
+            signing,
+            public,
+        })
     }
 
     /// The public half, to be published.
@@ -53,6 +60,10 @@ impl IdentityKeyPair {
 
     pub(crate) fn hpke_secret(&self) -> &HpkePrivateKey {
         &self.secret
+    }
+
+    pub(crate) fn signing_key(&self) -> &p256::ecdsa::SigningKey {
+        &self.signing
     }
 
     /// Seals the 32-byte private scalar under a key derived from the account key (blob type
@@ -117,6 +128,10 @@ impl PublicKey {
     /// The 65-byte uncompressed SEC1 encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.to_encoded_point(false).as_bytes().to_vec()
+    }
+
+    pub(crate) fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
+        p256::ecdsa::VerifyingKey::from(&self.0)
     }
 
     pub(crate) fn to_hpke(&self) -> HpkePublicKey {

@@ -48,27 +48,42 @@
 #![deny(missing_docs)]
 
 mod account;
+mod account_record;
 mod contact;
+mod content;
 mod error;
 mod file_key;
+mod grant;
 mod identity;
 mod link;
 mod metadata;
+mod names;
 mod password;
 mod primitives;
 mod recovery;
+mod signing;
 mod stream;
+mod version;
 mod wrap;
 
 pub use rand_core::CryptoRngCore;
 
-pub use account::AccountKey;
+pub use account::{AccountFormat, AccountKey};
+pub use account_record::{
+    open_account_record, seal_account_record, AccountRecord, PinnedContact, Trust, MAX_CONTACTS,
+    MAX_CONTACT_NAME_LEN,
+};
 pub use contact::{open_contact, seal_contact, Contact};
+pub use content::{chunk_digest, ContentDigest};
 pub use error::Error;
 pub use file_key::{FileId, FileKey};
+pub use grant::{sign_grant, verify_grant};
 pub use identity::{IdentityKeyPair, PublicKey};
-pub use link::{link_token_digest, verify_link_token, LinkKeys, LinkPassword, LinkSecret};
+pub use link::{
+    link_token_digest, verify_link_token, LinkFormat, LinkKeys, LinkPassword, LinkSecret,
+};
 pub use metadata::{open_metadata, seal_metadata, FileMetadata, MAX_MIME_LEN, MAX_NAME_LEN};
+pub use names::safe_file_name;
 pub use password::{
     derive_password_keys, AuthKey, KdfParams, PasswordKek, PasswordKeys, KDF_SALT_LEN,
 };
@@ -77,4 +92,24 @@ pub use stream::{
     chunk_count, ciphertext_len, header_file_id, parse_header_len, plaintext_len, ChunkSchedule,
     StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
 };
+pub use version::{
+    open_own_file, seal_file_version, verify_file_version, ContentBinding, FileVersion,
+    SealedVersion,
+};
 pub use wrap::{unwrap_file_key, wrap_file_key};
+
+/// Exact lengths of the fixed-size blobs, for code that checks shapes without opening them
+/// (the server).
+pub mod blob_len {
+    /// Wrapped file key (`0x04`).
+    pub const WRAPPED_FILE_KEY: usize = crate::wrap::WRAPPED_FILE_KEY_LEN;
+    /// Sealed account key (`0x01`, `0x02`, `0x0B`, `0x0C`), sealed identity key (`0x03`),
+    /// link-wrapped file key (`0x06`) and owner key slot (`0x08`).
+    pub const SEALED_KEY: usize = 1 + 12 + 32 + 16;
+    /// File version record (`0x09`).
+    pub const VERSION_RECORD: usize = crate::version::RECORD_LEN;
+    /// Grant signature (`0x0D`).
+    pub const GRANT_SIGNATURE: usize = crate::grant::GRANT_SIGNATURE_LEN;
+    /// Stream header (format 1).
+    pub const STREAM_HEADER: usize = crate::stream::header::HEADER_LEN;
+}

@@ -30,6 +30,15 @@ pub struct FileMetadata {
     pub modified_ms: i64,
 }
 
+impl FileMetadata {
+    /// Whether the plaintext size this metadata records is the one a ciphertext of
+    /// `ciphertext_len` bytes in chunks of `chunk_size` holds. Readers check this before they
+    /// trust a listing's size or start a download: a mismatch is tampering.
+    pub fn size_matches(&self, ciphertext_len: u64, chunk_size: u32) -> bool {
+        crate::plaintext_len(ciphertext_len, chunk_size) == Some(self.size)
+    }
+}
+
 /// Seals metadata (blob type `0x05`). Fails with [`Error::MetadataTooLong`] if the name is over
 /// [`MAX_NAME_LEN`] bytes or the type over [`MAX_MIME_LEN`].
 pub fn seal_metadata(

@@ -2,6 +2,7 @@
 //! password key-encryption key.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::primitives::{hkdf_sha256, KEY_LEN};
@@ -93,13 +94,16 @@ pub(crate) fn argon2id(
 
 /// Derives the login key and the password KEK from a password.
 ///
-/// The password is used as its UTF-8 bytes, without Unicode normalisation.
+/// The password is normalised to Unicode NFKC first and Argon2id hashes its UTF-8 bytes, so the
+/// same password typed in composed or decomposed form (or with compatibility characters) gives
+/// the same keys. Nothing else is changed: no trimming, no case folding.
 pub fn derive_password_keys(
     password: &str,
     salt: &[u8; KDF_SALT_LEN],
     params: &KdfParams,
 ) -> Result<PasswordKeys, Error> {
-    let master = argon2id(password.as_bytes(), salt, params)?;
+    let normalized: Zeroizing<String> = Zeroizing::new(password.nfkc().collect());
+    let master = argon2id(normalized.as_bytes(), salt, params)?;
     Ok(PasswordKeys {
         auth_key: AuthKey(*hkdf_sha256(None, master.as_ref(), &[INFO_AUTH])),
         kek: PasswordKek(*hkdf_sha256(None, master.as_ref(), &[INFO_PASSWORD_KEK])),

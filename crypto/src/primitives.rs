@@ -42,6 +42,12 @@ pub(crate) enum BlobTag {
     Metadata = 0x05,
     LinkWrappedFileKey = 0x06,
     ContactRecord = 0x07,
+    OwnerKeySlot = 0x08,
+    FileVersionRecord = 0x09,
+    AccountRecord = 0x0A,
+    AccountKeyUnderPasswordV2 = 0x0B,
+    AccountKeyUnderRecoveryV2 = 0x0C,
+    GrantSignature = 0x0D,
 }
 
 /// Seals `plaintext` as `tag || nonce(12) || AES-256-GCM ciphertext || gcm tag(16)`,

@@ -3,7 +3,9 @@
 
 mod common;
 
-use coffer_crypto::{derive_password_keys, AccountKey, Error, KdfParams, RecoveryKey};
+use coffer_crypto::{
+    derive_password_keys, AccountFormat, AccountKey, Error, KdfParams, RecoveryKey,
+};
 use common::{rng, ReplayRng};
 
 const FLOOR: KdfParams = KdfParams {
@@ -121,23 +123,49 @@ fn password_keys_depend_on_password_salt_and_params() {
 }
 
 #[test]
-fn account_key_opens_under_the_same_password_only() {
+fn account_key_opens_under_the_same_password_only_in_both_formats() {
     let keys = derive_password_keys("right", &SALT, &FLOOR).unwrap();
     let wrong = derive_password_keys("wrong", &SALT, &FLOOR).unwrap();
     let account = AccountKey::generate(&mut rng(1));
-    let sealed = account.seal_under_password(keys.kek(), &mut rng(2));
-    assert_eq!(sealed.len(), 61);
-    assert_eq!(sealed[0], 0x01);
-    let opened = AccountKey::open_under_password(keys.kek(), &sealed).unwrap();
-    // Same key: re-sealing with the same nonce gives the same bytes.
-    assert_eq!(
-        opened.seal_under_password(keys.kek(), &mut rng(2)),
-        account.seal_under_password(keys.kek(), &mut rng(2))
-    );
-    assert_eq!(
-        AccountKey::open_under_password(wrong.kek(), &sealed).err(),
-        Some(Error::Decrypt)
-    );
+    for (format, tag) in [(AccountFormat::V1, 0x01), (AccountFormat::V2, 0x0B)] {
+        let sealed = account.seal_under_password(keys.kek(), format, &mut rng(2));
+        assert_eq!(sealed.len(), 61);
+        assert_eq!(sealed[0], tag);
+        let (opened, opened_format) = AccountKey::open_under_password(keys.kek(), &sealed).unwrap();
+        assert_eq!(opened_format, format);
+        // Same key: re-sealing with the same nonce gives the same bytes.
+        assert_eq!(
+            opened.seal_under_password(keys.kek(), format, &mut rng(2)),
+            account.seal_under_password(keys.kek(), format, &mut rng(2))
+        );
+        assert_eq!(
+            AccountKey::open_under_password(wrong.kek(), &sealed).err(),
+            Some(Error::Decrypt)
+        );
+    }
+}
+
+#[test]
+fn a_server_cannot_relabel_an_account_key_as_the_other_format() {
+    let keys = derive_password_keys("pw", &SALT, &FLOOR).unwrap();
+    let rk = RecoveryKey::generate(&mut rng(5));
+    let account = AccountKey::generate(&mut rng(1));
+    for (format, other_tag) in [(AccountFormat::V1, 0x0B), (AccountFormat::V2, 0x01)] {
+        let mut relabelled = account.seal_under_password(keys.kek(), format, &mut rng(2));
+        relabelled[0] = other_tag;
+        assert_eq!(
+            AccountKey::open_under_password(keys.kek(), &relabelled).err(),
+            Some(Error::Decrypt)
+        );
+    }
+    for (format, other_tag) in [(AccountFormat::V1, 0x0C), (AccountFormat::V2, 0x02)] {
+        let mut relabelled = account.seal_under_recovery(&rk, format, &mut rng(2));
+        relabelled[0] = other_tag;
+        assert_eq!(
+            AccountKey::open_under_recovery(&rk, &relabelled).err(),
+            Some(Error::Decrypt)
+        );
+    }
 }
 
 #[test]
@@ -145,13 +173,14 @@ fn password_change_reseals_the_same_account_key() {
     let old = derive_password_keys("old", &SALT, &FLOOR).unwrap();
     let new = derive_password_keys("new", &[9; 16], &FLOOR).unwrap();
     let account = AccountKey::generate(&mut rng(1));
-    let sealed_old = account.seal_under_password(old.kek(), &mut rng(2));
-    let opened = AccountKey::open_under_password(old.kek(), &sealed_old).unwrap();
-    let sealed_new = opened.seal_under_password(new.kek(), &mut rng(3));
-    let reopened = AccountKey::open_under_password(new.kek(), &sealed_new).unwrap();
+    let sealed_old = account.seal_under_password(old.kek(), AccountFormat::V1, &mut rng(2));
+    let (opened, _) = AccountKey::open_under_password(old.kek(), &sealed_old).unwrap();
+    let sealed_new = opened.seal_under_password(new.kek(), AccountFormat::V2, &mut rng(3));
+    let (reopened, format) = AccountKey::open_under_password(new.kek(), &sealed_new).unwrap();
+    assert_eq!(format, AccountFormat::V2);
     assert_eq!(
-        reopened.seal_under_password(new.kek(), &mut rng(4)),
-        account.seal_under_password(new.kek(), &mut rng(4))
+        reopened.seal_under_password(new.kek(), AccountFormat::V2, &mut rng(4)),
+        account.seal_under_password(new.kek(), AccountFormat::V2, &mut rng(4))
     );
 }
 
@@ -160,7 +189,7 @@ fn sealed_account_key_tampering_gives_typed_errors() {
     let keys = derive_password_keys("pw", &SALT, &FLOOR).unwrap();
     let rk = RecoveryKey::generate(&mut rng(5));
     let account = AccountKey::generate(&mut rng(1));
-    let sealed = account.seal_under_password(keys.kek(), &mut rng(2));
+    let sealed = account.seal_under_password(keys.kek(), AccountFormat::V2, &mut rng(2));
     for i in 1..sealed.len() {
         let mut bad = sealed.clone();
         bad[i] ^= 0x80;
@@ -182,7 +211,7 @@ fn sealed_account_key_tampering_gives_typed_errors() {
         Some(Error::Malformed)
     );
     // A blob of another type (here: sealed under the recovery key) is not accepted as this one.
-    let under_recovery = account.seal_under_recovery(&rk, &mut rng(2));
+    let under_recovery = account.seal_under_recovery(&rk, AccountFormat::V1, &mut rng(2));
     assert_eq!(
         AccountKey::open_under_password(keys.kek(), &under_recovery).err(),
         Some(Error::UnsupportedVersion)
@@ -199,19 +228,22 @@ fn sealed_account_key_tampering_gives_typed_errors() {
 fn account_key_opens_under_the_recovery_key_from_its_display_form() {
     let rk = RecoveryKey::generate(&mut rng(5));
     let account = AccountKey::generate(&mut rng(1));
-    let sealed = account.seal_under_recovery(&rk, &mut rng(2));
-    assert_eq!(sealed[0], 0x02);
-    let typed = RecoveryKey::parse(&rk.to_display()).unwrap();
-    let opened = AccountKey::open_under_recovery(&typed, &sealed).unwrap();
-    assert_eq!(
-        opened.seal_under_recovery(&rk, &mut rng(3)),
-        account.seal_under_recovery(&rk, &mut rng(3))
-    );
-    let other = RecoveryKey::generate(&mut rng(6));
-    assert_eq!(
-        AccountKey::open_under_recovery(&other, &sealed).err(),
-        Some(Error::Decrypt)
-    );
+    for (format, tag) in [(AccountFormat::V1, 0x02), (AccountFormat::V2, 0x0C)] {
+        let sealed = account.seal_under_recovery(&rk, format, &mut rng(2));
+        assert_eq!(sealed[0], tag);
+        let typed = RecoveryKey::parse(&rk.to_display()).unwrap();
+        let (opened, opened_format) = AccountKey::open_under_recovery(&typed, &sealed).unwrap();
+        assert_eq!(opened_format, format);
+        assert_eq!(
+            opened.seal_under_recovery(&rk, format, &mut rng(3)),
+            account.seal_under_recovery(&rk, format, &mut rng(3))
+        );
+        let other = RecoveryKey::generate(&mut rng(6));
+        assert_eq!(
+            AccountKey::open_under_recovery(&other, &sealed).err(),
+            Some(Error::Decrypt)
+        );
+    }
 }
 
 #[test]

@@ -4,8 +4,8 @@
 mod common;
 
 use coffer_crypto::{
-    link_token_digest, verify_link_token, Error, FileKey, KdfParams, LinkKeys, LinkPassword,
-    LinkSecret,
+    link_token_digest, verify_link_token, Error, FileId, FileKey, IdentityKeyPair, KdfParams,
+    LinkFormat, LinkKeys, LinkPassword, LinkSecret,
 };
 use common::rng;
 
@@ -27,8 +27,10 @@ fn password(pw: &str) -> LinkPassword<'_> {
 #[test]
 fn link_secret_fragment_round_trips() {
     let secret = LinkSecret::generate(&mut rng(1));
+    assert_eq!(secret.format(), LinkFormat::V2);
     let fragment = secret.to_fragment();
-    assert_eq!(fragment.len(), 43);
+    assert_eq!(fragment.len(), 44);
+    assert!(fragment.starts_with("A")); // the version byte 0x02 is "Ag…" in base64url
     assert!(fragment
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
@@ -39,6 +41,76 @@ fn link_secret_fragment_round_trips() {
             .unwrap()
             .to_fragment(),
         fragment
+    );
+}
+
+#[test]
+fn a_v1_fragment_still_parses_as_v1_and_round_trips() {
+    let v1 = "q0vY0W9pXyW1fkQ9nQ2uL3kz8T0cX1v6ZpS4m2aR7bE";
+    let secret = LinkSecret::from_fragment(v1).unwrap();
+    assert_eq!(secret.format(), LinkFormat::V1);
+    assert_eq!(secret.to_fragment().as_str(), v1);
+    // A v1 link has a random id: it cannot be checked against an owner.
+    let owner = IdentityKeyPair::generate(&mut rng(9)).public_key();
+    assert_eq!(secret.link_id(&owner, &FileId::from_bytes([1; 16])), None);
+}
+
+#[test]
+fn non_canonical_base64url_is_refused() {
+    // 43 characters carry 258 bits; the last character's two spare bits must be zero.
+    let canonical = "q0vY0W9pXyW1fkQ9nQ2uL3kz8T0cX1v6ZpS4m2aR7bE";
+    let spare_bits_set = "q0vY0W9pXyW1fkQ9nQ2uL3kz8T0cX1v6ZpS4m2aR7bF";
+    assert!(LinkSecret::from_fragment(canonical).is_ok());
+    assert_eq!(
+        LinkSecret::from_fragment(spare_bits_set).err(),
+        Some(Error::InvalidLinkSecret)
+    );
+    let v2 = LinkSecret::generate(&mut rng(1)).to_fragment().to_string();
+    // A 44-character fragment whose first byte is not the version byte 0x02.
+    let wrong_version = format!("Aw{}", &v2[2..]);
+    assert_eq!(
+        LinkSecret::from_fragment(&wrong_version).err(),
+        Some(Error::InvalidLinkSecret)
+    );
+}
+
+#[test]
+fn a_v2_link_id_binds_the_owner_key_and_the_file() {
+    let secret = LinkSecret::generate(&mut rng(1));
+    let owner = IdentityKeyPair::generate(&mut rng(9)).public_key();
+    let mallory = IdentityKeyPair::generate(&mut rng(10)).public_key();
+    let file = FileId::from_bytes([1; 16]);
+    let other_file = FileId::from_bytes([2; 16]);
+    let id = secret.link_id(&owner, &file).unwrap();
+    assert!(secret.is_link_id(&id, &owner, &file));
+    assert!(!secret.is_link_id(&id, &mallory, &file));
+    assert!(!secret.is_link_id(&id, &owner, &other_file));
+    let other_secret = LinkSecret::generate(&mut rng(2));
+    assert!(!other_secret.is_link_id(&id, &owner, &file));
+}
+
+#[test]
+fn a_v2_link_password_is_nfkc_normalised_and_a_v1_one_is_not() {
+    // "é" composed (U+00E9) and decomposed (e + U+0301).
+    let composed = "caf\u{e9} pass";
+    let decomposed = "cafe\u{301} pass";
+    let v2 = LinkSecret::generate(&mut rng(1));
+    assert_eq!(
+        LinkKeys::derive(&v2, Some(&password(composed)))
+            .unwrap()
+            .auth_token(),
+        LinkKeys::derive(&v2, Some(&password(decomposed)))
+            .unwrap()
+            .auth_token()
+    );
+    let v1 = LinkSecret::from_fragment("q0vY0W9pXyW1fkQ9nQ2uL3kz8T0cX1v6ZpS4m2aR7bE").unwrap();
+    assert_ne!(
+        LinkKeys::derive(&v1, Some(&password(composed)))
+            .unwrap()
+            .auth_token(),
+        LinkKeys::derive(&v1, Some(&password(decomposed)))
+            .unwrap()
+            .auth_token()
     );
 }
 

@@ -1,10 +1,12 @@
 //! Arbitrary bytes into every sealed-blob parser: wrapped file keys (HPKE and link), sealed
-//! account keys, sealed identity keys, sealed metadata, public keys.
+//! account keys, sealed identity keys, sealed metadata, public keys, and the format-v2 blobs:
+//! owner key slots, version records, grant signatures, account records.
 #![no_main]
 
 use coffer_crypto::{
-    open_metadata, unwrap_file_key, AccountKey, FileId, FileKey, IdentityKeyPair, LinkKeys,
-    LinkSecret, PublicKey, RecoveryKey,
+    open_account_record, open_metadata, open_own_file, unwrap_file_key, verify_file_version,
+    verify_grant, AccountKey, FileId, FileKey, FileVersion, IdentityKeyPair, LinkKeys, LinkSecret,
+    PublicKey, RecoveryKey,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -24,4 +26,12 @@ fuzz_target!(|data: &[u8]| {
     assert!(open_metadata(&key, &id, data).is_err());
     assert!(link.unwrap_file_key(data, &[0; 16]).is_err());
     let _ = PublicKey::from_bytes(data);
+    let me = pair.public_key();
+    // Split the input so that both the slot and the record can be arbitrary.
+    let (a, b) = data.split_at(data.len() / 2);
+    assert!(open_own_file(&account, &me, &id, a, b, data).is_err());
+    assert!(verify_file_version(&me, &id, data, &[]).is_err());
+    let _ = FileVersion::read_unverified(data);
+    assert!(verify_grant(&me, &id, &me, a, None, b).is_err());
+    assert!(open_account_record(&account, &me, data).is_err());
 });

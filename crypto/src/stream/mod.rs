@@ -7,7 +7,7 @@
 mod decryptor;
 mod encryptor;
 mod engine;
-mod header;
+pub(crate) mod header;
 mod schedule;
 
 pub use decryptor::StreamDecryptor;

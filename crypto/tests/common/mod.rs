@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 mod replay_rng;
+pub mod spec;
 pub mod vectors;
+pub mod vectors_v2;
 
 pub use replay_rng::ReplayRng;
 

@@ -7,8 +7,9 @@
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use coffer_crypto::{
     link_token_digest, open_metadata, seal_metadata, unwrap_file_key, verify_link_token,
-    wrap_file_key, AccountKey, ChunkSchedule, FileId, FileMetadata, IdentityKeyPair, KdfParams,
-    LinkKeys, LinkPassword, LinkSecret, PublicKey, RecoveryKey, StreamEncryptor, TAG_LEN,
+    wrap_file_key, AccountFormat, AccountKey, ChunkSchedule, FileId, FileMetadata, IdentityKeyPair,
+    KdfParams, LinkKeys, LinkPassword, LinkSecret, PublicKey, RecoveryKey, StreamEncryptor,
+    TAG_LEN,
 };
 use serde::{Deserialize, Serialize};
 
@@ -207,8 +208,11 @@ pub fn open_with_schedule(v: &StreamVector) -> Vec<u8> {
 pub fn compute_password(v: &PasswordVector) -> PasswordVector {
     let keys = coffer_crypto::derive_password_keys(&v.password, &array(&v.salt), &v.params.into())
         .unwrap();
-    let sealed = account_key(&v.account_key)
-        .seal_under_password(keys.kek(), &mut ReplayRng::new(&[&unhex(&v.nonce)]));
+    let sealed = account_key(&v.account_key).seal_under_password(
+        keys.kek(),
+        AccountFormat::V1,
+        &mut ReplayRng::new(&[&unhex(&v.nonce)]),
+    );
     PasswordVector {
         auth_key: hex::encode(keys.auth_key().as_bytes()),
         sealed_account_key: hex::encode(sealed),
@@ -218,8 +222,11 @@ pub fn compute_password(v: &PasswordVector) -> PasswordVector {
 
 pub fn compute_recovery(v: &RecoveryVector) -> RecoveryVector {
     let rk = RecoveryKey::generate(&mut ReplayRng::new(&[&unhex(&v.recovery_key)]));
-    let sealed = account_key(&v.account_key)
-        .seal_under_recovery(&rk, &mut ReplayRng::new(&[&unhex(&v.nonce)]));
+    let sealed = account_key(&v.account_key).seal_under_recovery(
+        &rk,
+        AccountFormat::V1,
+        &mut ReplayRng::new(&[&unhex(&v.nonce)]),
+    );
     RecoveryVector {
         display: rk.to_display().to_string(),
         sealed_account_key: hex::encode(sealed),
@@ -277,8 +284,14 @@ fn metadata_of(v: &MetadataVector) -> FileMetadata {
     }
 }
 
+/// A format-v1 link secret with these bytes (v1 links are no longer generated, only opened).
+pub fn v1_link_secret(hex_bytes: &str) -> LinkSecret {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    LinkSecret::from_fragment(&Base64UrlUnpadded::encode_string(&unhex(hex_bytes))).unwrap()
+}
+
 fn link_keys(v: &LinkVector) -> LinkKeys {
-    let secret = LinkSecret::generate(&mut ReplayRng::new(&[&unhex(&v.secret)]));
+    let secret = v1_link_secret(&v.secret);
     let password = v.password.as_ref().map(|p| LinkPassword {
         password: &p.password,
         salt: array(&p.salt),
@@ -288,7 +301,7 @@ fn link_keys(v: &LinkVector) -> LinkKeys {
 }
 
 pub fn compute_link(v: &LinkVector) -> LinkVector {
-    let secret = LinkSecret::generate(&mut ReplayRng::new(&[&unhex(&v.secret)]));
+    let secret = v1_link_secret(&v.secret);
     let keys = link_keys(v);
     let wrapped = keys.wrap_file_key(
         &file_key_from(&unhex(&v.file_key)),
@@ -329,16 +342,23 @@ pub fn check_committed_outputs_open(v: &Vectors) {
         let keys =
             coffer_crypto::derive_password_keys(&p.password, &array(&p.salt), &p.params.into())
                 .unwrap();
-        let opened =
+        let (opened, format) =
             AccountKey::open_under_password(keys.kek(), &unhex(&p.sealed_account_key)).unwrap();
-        let resealed =
-            opened.seal_under_password(keys.kek(), &mut ReplayRng::new(&[&unhex(&p.nonce)]));
+        assert_eq!(format, AccountFormat::V1);
+        let resealed = opened.seal_under_password(
+            keys.kek(),
+            format,
+            &mut ReplayRng::new(&[&unhex(&p.nonce)]),
+        );
         assert_eq!(hex::encode(resealed), p.sealed_account_key);
     }
     for r in &v.recovery {
         let rk = RecoveryKey::parse(&r.display.to_lowercase().replace('-', " ")).unwrap();
-        let opened = AccountKey::open_under_recovery(&rk, &unhex(&r.sealed_account_key)).unwrap();
-        let resealed = opened.seal_under_recovery(&rk, &mut ReplayRng::new(&[&unhex(&r.nonce)]));
+        let (opened, format) =
+            AccountKey::open_under_recovery(&rk, &unhex(&r.sealed_account_key)).unwrap();
+        assert_eq!(format, AccountFormat::V1);
+        let resealed =
+            opened.seal_under_recovery(&rk, format, &mut ReplayRng::new(&[&unhex(&r.nonce)]));
         assert_eq!(hex::encode(resealed), r.sealed_account_key);
     }
     for i in &v.identity {
