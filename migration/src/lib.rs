@@ -11,6 +11,7 @@ mod columns;
 mod m20261123_000001_accounts;
 mod m20261123_000002_vault;
 mod m20261126_000003_sharing;
+mod m20261202_000004_authenticity;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_vault::Migration),
             Box::new(m20261126_000003_sharing::Migration),
+            Box::new(m20261202_000004_authenticity::Migration),
         ]
     }
 }

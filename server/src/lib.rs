@@ -164,6 +164,7 @@ pub fn router(
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
         // Upload parts are limited to one part by their handler; the layers below cover them.
         .merge(vault::part_routes())
+        .merge(sharing::account_record_routes())
         .layer(middleware::from_fn(security::reject_cross_site))
         .layer(middleware::from_fn(security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -9,6 +9,7 @@
 //! another user's ids answer exactly like missing ones. The public link routes never
 //! authenticate; every way a link can be unusable answers the same 404.
 
+mod account_record;
 mod contacts;
 mod error;
 mod grants;
@@ -39,6 +40,19 @@ const NO_FILE: &str = "There is no such file.";
 /// The 404 message for an unknown username.
 const NO_USER: &str = "No Coffer user has that name.";
 
+/// The account record routes: under the cross-site guard, with their own body limit (a record
+/// of 1000 contacts is larger than the API's 64 KiB).
+pub fn account_record_routes() -> Router<ServerState> {
+    Router::new()
+        .route(
+            "/api/account-record",
+            get(account_record::get).put(account_record::put),
+        )
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            account_record::MAX_BODY,
+        ))
+}
+
 /// The sharing routes; they sit under the API's 64 KiB body limit and the cross-site guard.
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -49,6 +63,7 @@ pub fn routes() -> Router<ServerState> {
         )
         .route("/api/files/{id}/grants/{grantee}", delete(grants::revoke))
         .route("/api/shared", get(grants::shared_with_me))
+        .route("/api/grants", get(grants::outgoing))
         .route("/api/shared/{id}", delete(grants::leave))
         .route("/api/shared/{id}/content", get(grants::content))
         .route(

@@ -22,7 +22,9 @@ use coffer_app::{
     backend::entities::{files, upload_parts, uploads},
     wire::b64,
 };
-use coffer_crypto::{parse_header_len, plaintext_len, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use coffer_crypto::{
+    blob_len, parse_header_len, plaintext_len, FileVersion, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE,
+};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::PutPayload;
 use sea_orm::{
@@ -47,10 +49,8 @@ use crate::{
 /// (docs/CRYPTO.md §4 and §7).
 const SEALED_METADATA_MIN: usize = 29 + 64;
 const SEALED_METADATA_MAX: usize = 29 + 64 * 21;
-/// A wrapped file key (blob 0x04) is exactly 114 bytes (docs/CRYPTO.md §5).
-const WRAPPED_KEY_LEN: usize = 114;
 /// Offsets in the 91-byte stream header (docs/CRYPTO.md §6.1).
-const HEADER_LEN: usize = 91;
+const HEADER_LEN: usize = blob_len::STREAM_HEADER;
 const HEADER_CHUNK_SIZE: Range<usize> = 7..11;
 const HEADER_FILE_ID: Range<usize> = 43..59;
 
@@ -76,6 +76,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/files", get(list_files))
         .route("/api/files/{id}", axum::routing::delete(delete_file))
         .route("/api/files/{id}/metadata", put(rename_file))
+        .route("/api/files/versions", post(put_versions))
         .route("/api/files/{id}/content", get(download))
 }
 
@@ -128,14 +129,24 @@ fn check_sealed_metadata(bytes: &[u8]) -> Result<(), VaultError> {
     }
 }
 
-fn check_wrapped_key(bytes: &[u8]) -> Result<(), VaultError> {
-    if bytes.len() == WRAPPED_KEY_LEN && bytes[0] == 0x04 {
-        Ok(())
-    } else {
-        Err(VaultError::invalid(
-            "wrapped_key is not a Coffer wrapped file key (type 0x04, 114 bytes).",
-        ))
+/// Decodes and checks the shape of a new version: an owner key slot (blob 0x08) and a version
+/// record (blob 0x09). Only the owner's browser can tell whether they are genuine; the server
+/// checks the layout and reads the version number to keep versions in order.
+fn new_version(
+    key_slot: &str,
+    version_record: &str,
+) -> Result<(Vec<u8>, Vec<u8>, u64), VaultError> {
+    let key_slot = decode_blob("key_slot", key_slot)?;
+    if key_slot.len() != blob_len::SEALED_KEY || key_slot[0] != 0x08 {
+        return Err(VaultError::invalid(
+            "key_slot is not a Coffer owner key slot (type 0x08, 61 bytes).",
+        ));
     }
+    let version_record = decode_blob("version_record", version_record)?;
+    let version = FileVersion::read_unverified(&version_record).map_err(|_| {
+        VaultError::invalid("version_record is not a Coffer version record (type 0x09, 106 bytes).")
+    })?;
+    Ok((key_slot, version_record, version.number))
 }
 
 fn layout_of(upload: &uploads::Model) -> PartLayout {
@@ -404,7 +415,8 @@ fn check_header(payload: &PutPayload, upload: &uploads::Model) -> Result<(), Vau
 #[serde(deny_unknown_fields)]
 struct Completion {
     sealed_metadata: String,
-    wrapped_key: String,
+    key_slot: String,
+    version_record: String,
 }
 
 /// `POST /api/uploads/{id}/complete`: turns a fully arrived upload into a file, atomically.
@@ -417,8 +429,10 @@ async fn complete_upload(
     let owner = caller(&state, &headers).await?;
     let req: Completion = parse_json(&body)?;
     let sealed_metadata = sealed_metadata_from(&req.sealed_metadata)?;
-    let wrapped_key = decode_blob("wrapped_key", &req.wrapped_key)?;
-    check_wrapped_key(&wrapped_key)?;
+    let (key_slot, version_record, version) = new_version(&req.key_slot, &req.version_record)?;
+    if version != 1 {
+        return Err(VaultError::invalid("A new file starts at version 1."));
+    }
     let upload = find_upload(&state, owner, &id).await?;
     let layout = layout_of(&upload);
     let arrived = upload_parts::Entity::find()
@@ -459,10 +473,12 @@ async fn complete_upload(
         chunk_size: Set(upload.chunk_size),
         part_size: Set(upload.part_size),
         sealed_metadata: Set(sealed_metadata),
-        wrapped_key: Set(wrapped_key),
+        wrapped_key: Set(key_slot),
         storage_key: Set(upload.storage_key),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(1),
+        version_record: Set(Some(version_record)),
     }
     .insert(&txn)
     .await?;
@@ -573,7 +589,8 @@ struct FileInfo {
     ciphertext_size: i64,
     chunk_size: i32,
     sealed_metadata: String,
-    wrapped_key: String,
+    key_slot: String,
+    version_record: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -585,7 +602,8 @@ impl From<files::Model> for FileInfo {
             ciphertext_size: f.ciphertext_size,
             chunk_size: f.chunk_size,
             sealed_metadata: b64::encode(&f.sealed_metadata),
-            wrapped_key: b64::encode(&f.wrapped_key),
+            key_slot: b64::encode(&f.wrapped_key),
+            version_record: f.version_record.as_deref().map(b64::encode),
             created_at: f.created_at,
             updated_at: f.updated_at,
         }
@@ -759,11 +777,54 @@ fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<Range<u64>>,
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Rename {
+struct NewVersion {
     sealed_metadata: String,
+    key_slot: String,
+    version_record: String,
 }
 
-/// `PUT /api/files/{id}/metadata`: replaces the sealed metadata (a rename, done in the browser).
+/// Most versions one `POST /api/files/versions` may carry.
+const MAX_VERSIONS_PER_REQUEST: usize = 100;
+
+/// Stores the next version of one of `owner`'s files: its metadata, owner key slot and version
+/// record, only if the record's number is one more than the stored one (so two tabs cannot
+/// overwrite each other's renames, and an old version cannot be put back through this route).
+async fn put_version(
+    state: &ServerState,
+    owner: i64,
+    id: &str,
+    req: &NewVersion,
+) -> Result<files::Model, VaultError> {
+    let sealed_metadata = sealed_metadata_from(&req.sealed_metadata)?;
+    let (key_slot, version_record, number) = new_version(&req.key_slot, &req.version_record)?;
+    let file = find_file(state, owner, id).await?;
+    let next = i64::try_from(number).map_err(|_| VaultError::VersionConflict)?;
+    if next != file.version.saturating_add(1) {
+        return Err(VaultError::VersionConflict);
+    }
+    let now = state.app.now_ms();
+    let updated = files::Entity::update_many()
+        .col_expr(files::Column::SealedMetadata, Expr::value(sealed_metadata))
+        .col_expr(files::Column::WrappedKey, Expr::value(key_slot))
+        .col_expr(
+            files::Column::VersionRecord,
+            Expr::value(Some(version_record)),
+        )
+        .col_expr(files::Column::Version, Expr::value(next))
+        .col_expr(files::Column::UpdatedAt, Expr::value(now))
+        .filter(files::Column::Id.eq(file.id.clone()))
+        .filter(files::Column::OwnerId.eq(owner))
+        .filter(files::Column::Version.eq(file.version))
+        .exec(&state.app.db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(VaultError::VersionConflict);
+    }
+    find_file(state, owner, id).await
+}
+
+/// `PUT /api/files/{id}/metadata`: the next version of a file, made in the browser (a rename,
+/// or the upgrade of a v1 file to its first signed version).
 async fn rename_file(
     State(state): State<ServerState>,
     headers: HeaderMap,
@@ -771,13 +832,51 @@ async fn rename_file(
     body: Bytes,
 ) -> Result<Response, VaultError> {
     let owner = caller(&state, &headers).await?;
-    let sealed_metadata = sealed_metadata_from(&parse_json::<Rename>(&body)?.sealed_metadata)?;
-    let file = find_file(&state, owner, &id).await?;
-    let mut active: files::ActiveModel = file.into();
-    active.sealed_metadata = Set(sealed_metadata);
-    active.updated_at = Set(state.app.now_ms());
-    let file = active.update(&state.app.db).await?;
+    let req: NewVersion = parse_json(&body)?;
+    let file = put_version(&state, owner, &id, &req).await?;
     Ok(Json(FileInfo::from(file)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionBatch {
+    versions: Vec<IdentifiedVersion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentifiedVersion {
+    id: String,
+    #[serde(flatten)]
+    version: NewVersion,
+}
+
+/// `POST /api/files/versions`: several next versions at once (the browser's upgrade of a vault's
+/// v1 files). Each is applied on its own, as `PUT …/metadata` would; the answer says for each
+/// id whether it was `stored`, a `conflict` (changed meanwhile) or `not_found`.
+async fn put_versions(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, VaultError> {
+    let owner = caller(&state, &headers).await?;
+    let batch: VersionBatch = parse_json(&body)?;
+    if batch.versions.len() > MAX_VERSIONS_PER_REQUEST {
+        return Err(VaultError::invalid(format!(
+            "At most {MAX_VERSIONS_PER_REQUEST} versions per request."
+        )));
+    }
+    let mut results = Vec::with_capacity(batch.versions.len());
+    for item in &batch.versions {
+        let status = match put_version(&state, owner, &item.id, &item.version).await {
+            Ok(_) => "stored",
+            Err(VaultError::VersionConflict) => "conflict",
+            Err(VaultError::NotFound) => "not_found",
+            Err(e) => return Err(e),
+        };
+        results.push(json!({ "id": item.id, "status": status }));
+    }
+    Ok(Json(json!({ "results": results })).into_response())
 }
 
 /// `DELETE /api/files/{id}`: removes the row (and the usage) first, then the content; if the

@@ -14,6 +14,7 @@ use coffer_app::{
     backend::entities::{files, grants, users},
     wire::b64,
 };
+use coffer_crypto::blob_len;
 use sea_orm::{
     sea_query::OnConflict, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     SqlErr,
@@ -32,7 +33,7 @@ use crate::{
 };
 
 /// A wrapped file key (blob 0x04) is exactly 114 bytes (docs/CRYPTO.md §5).
-const WRAPPED_KEY_LEN: usize = 114;
+const WRAPPED_KEY_LEN: usize = blob_len::WRAPPED_FILE_KEY;
 const NO_GRANT: &str = "This file is not shared with that user.";
 const NO_SHARE: &str = "There is no such file shared with you.";
 
@@ -57,7 +58,11 @@ pub(super) async fn user_key(
 #[serde(deny_unknown_fields)]
 struct NewGrant {
     grantee: String,
+    /// The grantee public key the browser wrapped to and signed for.
+    grantee_key: String,
     wrapped_key: String,
+    /// Blob 0x0D: the sharer's signature over (file, grantee key, wrapped key, expiry).
+    signature: String,
     #[serde(default)]
     expires_at: Option<i64>,
 }
@@ -85,6 +90,13 @@ pub(super) async fn create(
             "wrapped_key is not a Coffer wrapped file key (type 0x04, 114 bytes).",
         ));
     }
+    let signature = decode_blob("signature", &req.signature)?;
+    if signature.len() != blob_len::GRANT_SIGNATURE || signature[0] != 0x0D {
+        return Err(SharingError::invalid(
+            "signature is not a Coffer grant signature (type 0x0D, 65 bytes).",
+        ));
+    }
+    let grantee_key = decode_blob("grantee_key", &req.grantee_key)?;
     let now = state.app.now_ms();
     check_expiry(req.expires_at, now, None)?;
     let file = find_own_file(&state, owner, &id).await?;
@@ -96,6 +108,11 @@ pub(super) async fn create(
             "You cannot share a file with yourself.",
         ));
     }
+    if grantee_key != grantee.public_key {
+        return Err(SharingError::Conflict(
+            "This user's key is not the one the file was wrapped to. Look them up again.".into(),
+        ));
+    }
     let row = grants::ActiveModel {
         file_id: Set(file.id),
         grantee_id: Set(grantee.id),
@@ -103,6 +120,8 @@ pub(super) async fn create(
         wrapped_key: Set(wrapped_key),
         created_at: Set(now),
         expires_at: Set(req.expires_at),
+        signature: Set(Some(signature)),
+        grantee_key: Set(Some(grantee_key)),
     };
     let inserted = grants::Entity::insert(row)
         .on_conflict(
@@ -112,6 +131,8 @@ pub(super) async fn create(
                     grants::Column::WrappedKey,
                     grants::Column::CreatedAt,
                     grants::Column::ExpiresAt,
+                    grants::Column::Signature,
+                    grants::Column::GranteeKey,
                 ])
                 .to_owned(),
         )
@@ -146,12 +167,12 @@ pub(super) async fn list(
         .filter(live_grant(state.app.now_ms()))
         .all(&state.app.db)
         .await?;
-    let names = usernames(&state, rows.iter().map(|g| g.grantee_id)).await?;
+    let names = users_by_id(&state, rows.iter().map(|g| g.grantee_id)).await?;
     let mut list: Vec<GrantInfo> = rows
         .into_iter()
         .filter_map(|g| {
             Some(GrantInfo {
-                grantee: names.get(&g.grantee_id)?.clone(),
+                grantee: names.get(&g.grantee_id)?.username.clone(),
                 created_at: g.created_at,
                 expires_at: g.expires_at,
             })
@@ -161,11 +182,11 @@ pub(super) async fn list(
     Ok(Json(json!({ "grants": list })).into_response())
 }
 
-/// The (normalized) usernames of these users.
-async fn usernames(
+/// These users, by id.
+async fn users_by_id(
     state: &ServerState,
     ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, String>, SharingError> {
+) -> Result<HashMap<i64, users::Model>, SharingError> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
@@ -177,7 +198,7 @@ async fn usernames(
         .all(&state.app.db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.username))
+        .map(|u| (u.id, u))
         .collect())
 }
 
@@ -207,11 +228,17 @@ pub(super) async fn revoke(
 #[derive(Serialize)]
 struct SharedFile {
     id: String,
-    owner: String,
+    /// Who made the grant (today always the file's owner), by name and current public key.
+    sharer: String,
+    sharer_public_key: String,
     ciphertext_size: i64,
     chunk_size: i32,
     sealed_metadata: String,
+    /// Blob 0x09, signed by the owner; `None` for a v1 file its owner has not upgraded.
+    version_record: Option<String>,
     wrapped_key: String,
+    /// Blob 0x0D; `None` for a v1 grant.
+    grant_signature: Option<String>,
     shared_at: i64,
     expires_at: Option<i64>,
 }
@@ -240,24 +267,76 @@ pub(super) async fn shared_with_me(
             .map(|f| (f.id.clone(), f))
             .collect()
     };
-    let owners = usernames(&state, files.values().map(|f| f.owner_id)).await?;
+    let sharers = users_by_id(&state, rows.iter().map(|g| g.granted_by)).await?;
     let list: Vec<SharedFile> = rows
         .into_iter()
         .filter_map(|g| {
             let file = files.get(&g.file_id)?;
+            let sharer = sharers.get(&g.granted_by)?;
             Some(SharedFile {
                 id: file.id.clone(),
-                owner: owners.get(&file.owner_id)?.clone(),
+                sharer: sharer.username.clone(),
+                sharer_public_key: b64::encode(&sharer.public_key),
                 ciphertext_size: file.ciphertext_size,
                 chunk_size: file.chunk_size,
                 sealed_metadata: b64::encode(&file.sealed_metadata),
+                version_record: file.version_record.as_deref().map(b64::encode),
                 wrapped_key: b64::encode(&g.wrapped_key),
+                grant_signature: g.signature.as_deref().map(b64::encode),
                 shared_at: g.created_at,
                 expires_at: g.expires_at,
             })
         })
         .collect();
     Ok(Json(json!({ "files": list })).into_response())
+}
+
+#[derive(Serialize)]
+struct OutgoingGrant {
+    file_id: String,
+    grantee: String,
+    /// The grantee's public key now.
+    grantee_public_key: String,
+    /// The key the grant was made for (`None` for a v1 grant).
+    granted_key: Option<String>,
+    wrapped_key: String,
+    signature: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+/// `GET /api/grants`: every live grant the caller made, with the key each was made for and the
+/// grantee's key now, so the caller's browser can re-sign v1 grants and notice changed keys.
+pub(super) async fn outgoing(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+) -> Result<Response, SharingError> {
+    let me = caller(&state, &headers).await?;
+    let rows = grants::Entity::find()
+        .filter(grants::Column::GrantedBy.eq(me))
+        .filter(live_grant(state.app.now_ms()))
+        .order_by_asc(grants::Column::FileId)
+        .order_by_asc(grants::Column::GranteeId)
+        .all(&state.app.db)
+        .await?;
+    let grantees = users_by_id(&state, rows.iter().map(|g| g.grantee_id)).await?;
+    let list: Vec<OutgoingGrant> = rows
+        .into_iter()
+        .filter_map(|g| {
+            let grantee = grantees.get(&g.grantee_id)?;
+            Some(OutgoingGrant {
+                file_id: g.file_id,
+                grantee: grantee.username.clone(),
+                grantee_public_key: b64::encode(&grantee.public_key),
+                granted_key: g.grantee_key.as_deref().map(b64::encode),
+                wrapped_key: b64::encode(&g.wrapped_key),
+                signature: g.signature.as_deref().map(b64::encode),
+                created_at: g.created_at,
+                expires_at: g.expires_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "grants": list })).into_response())
 }
 
 /// The caller's live grant for this file id.

@@ -17,7 +17,7 @@ use axum::{
     Json,
 };
 use coffer_app::{
-    backend::entities::{files, links},
+    backend::entities::{files, links, users},
     wire::b64,
 };
 use coffer_crypto::{verify_link_token, KdfParams, KDF_SALT_LEN};
@@ -425,8 +425,15 @@ pub(super) async fn open(
             ))
         })?;
     check_token(&state, &link, Some(token)).await?;
+    let owner = users::Entity::find_by_id(link.owner_id)
+        .one(&state.app.db)
+        .await?
+        .ok_or(SharingError::LinkUnavailable)?;
     Ok(Json(json!({
         "file_id": file.id,
+        // What a v2 link's id binds (docs/CRYPTO.md §9), and the owner's signed version.
+        "owner_public_key": b64::encode(&owner.public_key),
+        "version_record": file.version_record.as_deref().map(b64::encode),
         "wrapped_key": b64::encode(&link.wrapped_key),
         "sealed_metadata": b64::encode(&file.sealed_metadata),
         "ciphertext_size": file.ciphertext_size,

@@ -24,6 +24,8 @@ pub enum VaultError {
     QuotaExceeded(String),
     /// `complete` before every part arrived.
     Incomplete(Vec<u64>),
+    /// The file changed since the caller read it (another tab or device made a newer version).
+    VersionConflict,
     /// A `Range` outside the file.
     RangeNotSatisfiable { size: u64 },
     /// A server-side failure, already logged.
@@ -58,6 +60,12 @@ impl IntoResponse for VaultError {
                 "There is no such file or upload.".to_string(),
             ),
             VaultError::Invalid(m) => (StatusCode::BAD_REQUEST, "invalid", m),
+            VaultError::VersionConflict => (
+                StatusCode::CONFLICT,
+                "version_conflict",
+                "This file was changed elsewhere in the meantime. Reload and try again."
+                    .to_string(),
+            ),
             VaultError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             VaultError::QuotaExceeded(m) => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded", m),
             VaultError::Incomplete(missing) => {

@@ -1,6 +1,7 @@
 //! `grants`: a file shared with another user. The owner's browser wrapped the file key to the
 //! grantee's public key (blob 0x04, bound to the file id); the server only stores it and hands
-//! it to the grantee while the grant lives. One grant per (file, grantee).
+//! it to the grantee while the grant lives, with the sharer's signature (blob 0x0D) that lets
+//! the grantee check who made it. One grant per (file, grantee).
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +20,11 @@ pub struct Model {
     pub created_at: i64,
     /// The grant counts only while `now < expires_at`; `None` is forever.
     pub expires_at: Option<i64>,
+    /// Blob 0x0D: the sharer's signature over (file, grantee key, wrapped key, expiry); `None`
+    /// for grants made by format v1.
+    pub signature: Option<Vec<u8>>,
+    /// The grantee's public key the signature was made for (65 bytes); `None` for v1 grants.
+    pub grantee_key: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

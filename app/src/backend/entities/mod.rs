@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table (see `coffer-migration` for the schema).
 
+pub mod account_records;
 pub mod api_tokens;
 pub mod contacts;
 pub mod files;
