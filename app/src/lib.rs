@@ -16,7 +16,9 @@ pub mod error;
 pub mod keyring;
 mod pages;
 pub mod pwa;
+pub mod resume;
 pub mod session;
+pub mod trust;
 pub mod validation;
 pub mod wire;
 

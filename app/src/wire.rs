@@ -32,6 +32,26 @@ pub mod b64 {
         let text = <&str>::deserialize(d)?;
         decode(text).map_err(serde::de::Error::custom)
     }
+
+    /// The same for `Option<Vec<u8>>` (`null` or absent is `None`).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serializes `Some` as base64url and `None` as `null`.
+        pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match bytes {
+                Some(b) => s.serialize_str(&super::encode(b)),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserializes `null` or base64url.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|text| super::decode(&text).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
 }
 
 /// The KDF inputs for a username (real for known users, stable fakes otherwise).
@@ -151,23 +171,52 @@ pub mod vault {
         pub uploads: Vec<UploadInfo>,
     }
 
-    /// `POST /api/uploads/{id}/complete`.
+    /// A version of a file: `POST /api/uploads/{id}/complete` (version 1) and
+    /// `PUT /api/files/{id}/metadata` (the next one).
     #[derive(Clone, Debug, Serialize)]
-    pub struct Completion {
+    pub struct NewVersion {
         /// Blob `0x05`.
         #[serde(with = "b64")]
         pub sealed_metadata: Vec<u8>,
-        /// Blob `0x04`.
+        /// Blob `0x08`: the file key, sealed for the owner over this version.
         #[serde(with = "b64")]
-        pub wrapped_key: Vec<u8>,
+        pub key_slot: Vec<u8>,
+        /// Blob `0x09`: the owner's signed version record.
+        #[serde(with = "b64")]
+        pub version_record: Vec<u8>,
     }
 
-    /// `PUT /api/files/{id}/metadata`.
+    /// One entry of `POST /api/files/versions`.
     #[derive(Clone, Debug, Serialize)]
-    pub struct Rename {
-        /// The new blob `0x05`.
-        #[serde(with = "b64")]
-        pub sealed_metadata: Vec<u8>,
+    pub struct IdentifiedVersion {
+        /// The file.
+        pub id: String,
+        /// Its next version.
+        #[serde(flatten)]
+        pub version: NewVersion,
+    }
+
+    /// `POST /api/files/versions`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct VersionBatch {
+        /// At most 100.
+        pub versions: Vec<IdentifiedVersion>,
+    }
+
+    /// One answer of `POST /api/files/versions`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct VersionResult {
+        /// The file.
+        pub id: String,
+        /// `stored`, `conflict` or `not_found`.
+        pub status: String,
+    }
+
+    /// Answer to `POST /api/files/versions`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct VersionResults {
+        /// One per entry, in order.
+        pub results: Vec<VersionResult>,
     }
 
     /// One file in `GET /api/files`.
@@ -182,9 +231,12 @@ pub mod vault {
         /// Blob `0x05`.
         #[serde(with = "b64")]
         pub sealed_metadata: Vec<u8>,
-        /// Blob `0x04`.
+        /// Blob `0x08` (the owner key slot), or `0x04` for a format-v1 file not yet upgraded.
         #[serde(with = "b64")]
-        pub wrapped_key: Vec<u8>,
+        pub key_slot: Vec<u8>,
+        /// Blob `0x09`; `None` for a format-v1 file not yet upgraded.
+        #[serde(default, with = "b64::option")]
+        pub version_record: Option<Vec<u8>>,
         /// Upload time (ms since the epoch).
         pub created_at: i64,
     }
@@ -228,6 +280,10 @@ pub mod vault {
     /// One upload this browser started and has not finished.
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     pub struct PendingUpload {
+        /// 2 for records that keep the digests of the parts sent (`pending::part_digests`);
+        /// records without it (0) cannot be resumed safely.
+        #[serde(default)]
+        pub format: u8,
         /// The server's upload id.
         pub upload_id: String,
         /// The file id it becomes.
@@ -267,9 +323,15 @@ pub mod sharing {
     pub struct NewGrant {
         /// Who gets access.
         pub grantee: String,
+        /// The grantee's public key that `wrapped_key` and `signature` were made for.
+        #[serde(with = "b64")]
+        pub grantee_key: Vec<u8>,
         /// Blob `0x04`: the file key wrapped to the grantee's public key.
         #[serde(with = "b64")]
         pub wrapped_key: Vec<u8>,
+        /// Blob `0x0D`: the sharer's signature over the grant.
+        #[serde(with = "b64")]
+        pub signature: Vec<u8>,
         /// When the grant ends (ms since the epoch), if ever.
         pub expires_at: Option<i64>,
     }
@@ -297,8 +359,17 @@ pub mod sharing {
     pub struct SharedFile {
         /// The file.
         pub id: String,
-        /// Who shared it.
-        pub owner: String,
+        /// Who shared it (the server says so; the grant signature proves it).
+        pub sharer: String,
+        /// The sharer's public key, as the server has it.
+        #[serde(with = "b64")]
+        pub sharer_public_key: Vec<u8>,
+        /// Blob `0x09`, signed by the sharer (the owner); `None` for a v1 file.
+        #[serde(default, with = "b64::option")]
+        pub version_record: Option<Vec<u8>>,
+        /// Blob `0x0D`; `None` for a v1 grant.
+        #[serde(default, with = "b64::option")]
+        pub grant_signature: Option<Vec<u8>>,
         /// Stored ciphertext size.
         pub ciphertext_size: u64,
         /// STREAM chunk size.
@@ -320,6 +391,60 @@ pub mod sharing {
     pub struct SharedList {
         /// Newest first.
         pub files: Vec<SharedFile>,
+    }
+
+    /// One grant in `GET /api/grants`: a grant the caller made.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct OutgoingGrant {
+        /// The file.
+        pub file_id: String,
+        /// Who has access.
+        pub grantee: String,
+        /// Their public key now.
+        #[serde(with = "b64")]
+        pub grantee_public_key: Vec<u8>,
+        /// The key the grant was made for (signed); `None` for a v1 grant.
+        #[serde(default, with = "b64::option")]
+        pub granted_key: Option<Vec<u8>>,
+        /// Blob `0x04`.
+        #[serde(with = "b64")]
+        pub wrapped_key: Vec<u8>,
+        /// Blob `0x0D`; `None` for a v1 grant.
+        #[serde(default, with = "b64::option")]
+        pub signature: Option<Vec<u8>>,
+        /// Since when.
+        pub created_at: i64,
+        /// Until when, if set.
+        pub expires_at: Option<i64>,
+    }
+
+    /// `GET /api/grants`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct OutgoingGrants {
+        /// Live grants the caller made.
+        pub grants: Vec<OutgoingGrant>,
+    }
+
+    /// `GET /api/account-record`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct StoredAccountRecord {
+        /// The revision the server has.
+        pub revision: u64,
+        /// Blob `0x0A`.
+        #[serde(with = "b64")]
+        pub sealed: Vec<u8>,
+    }
+
+    /// `PUT /api/account-record`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct PutAccountRecord {
+        /// The revision read (`None`: there was none).
+        pub expected_revision: Option<u64>,
+        /// The revision sealed inside.
+        pub revision: u64,
+        /// Blob `0x0A`.
+        #[serde(with = "b64")]
+        pub sealed: Vec<u8>,
     }
 
     /// Argon2id inputs of a password-protected link.
@@ -403,6 +528,12 @@ pub mod sharing {
     pub struct OpenedLink {
         /// The file.
         pub file_id: String,
+        /// The link owner's public key (a v2 link's id is bound to it).
+        #[serde(with = "b64")]
+        pub owner_public_key: Vec<u8>,
+        /// Blob `0x09`; `None` for a v1 file.
+        #[serde(default, with = "b64::option")]
+        pub version_record: Option<Vec<u8>>,
         /// Blob `0x06`.
         #[serde(with = "b64")]
         pub wrapped_key: Vec<u8>,

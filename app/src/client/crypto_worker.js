@@ -12,11 +12,15 @@
 //   { type: 'seal' | 'open', id, cipher, input: Uint8Array, output: ArrayBuffer,
 //     lengths: Uint32Array, nonces: Uint8Array (12 bytes each) }   one batch, chunks back to back
 // Messages out:
-//   { id, output: Uint8Array, spare: ArrayBuffer }   the batch's results back to back, written
+//   { id, output: Uint8Array, spare: ArrayBuffer, digests: Uint8Array }
+//                                the batch's results back to back, written
 //                                into the `output` buffer it was given (a new one if too small),
 //                                and the input's buffer handed back; both are transferred, so
 //                                the same few buffers go back and forth (fresh multi-MiB buffers
-//                                cost page faults and zeroing on every use)
+//                                cost page faults and zeroing on every use); and SHA-256 of
+//                                every chunk's CIPHERTEXT (the sealed result, or the input when
+//                                opening), 32 bytes each in chunk order, which the page folds
+//                                into the file's content digest (docs/CRYPTO.md §6.5)
 //   { id, error: name }          'OperationError' when a chunk fails authentication
 'use strict';
 
@@ -36,6 +40,7 @@ self.onmessage = async ({ data: m }) => {
     if (!cipher) throw new Error('unknown cipher');
     const seal = m.type === 'seal';
     const results = [];
+    const hashes = [];
     let at = 0;
     for (let i = 0; i < m.lengths.length; i++) {
       const chunk = m.input.subarray(at, at + m.lengths[i]);
@@ -45,12 +50,19 @@ self.onmessage = async ({ data: m }) => {
         iv: m.nonces.subarray(12 * i, 12 * i + 12),
         additionalData: cipher.aad,
       };
-      results.push(seal
-        ? crypto.subtle.encrypt(params, cipher.key, chunk)
-        : crypto.subtle.decrypt(params, cipher.key, chunk));
+      if (seal) {
+        const sealed = crypto.subtle.encrypt(params, cipher.key, chunk);
+        results.push(sealed);
+        hashes.push(sealed.then((b) => crypto.subtle.digest('SHA-256', b)));
+      } else {
+        results.push(crypto.subtle.decrypt(params, cipher.key, chunk));
+        hashes.push(crypto.subtle.digest('SHA-256', chunk));
+      }
     }
     if (at !== m.input.length) throw new Error('lengths do not match the input');
     const buffers = await Promise.all(results);
+    const digests = new Uint8Array(32 * hashes.length);
+    (await Promise.all(hashes)).forEach((d, i) => digests.set(new Uint8Array(d), 32 * i));
     let total = 0;
     for (const b of buffers) total += b.byteLength;
     const output = new Uint8Array(
@@ -61,7 +73,7 @@ self.onmessage = async ({ data: m }) => {
       offset += b.byteLength;
     }
     const spare = m.input.buffer;
-    self.postMessage({ id: m.id, output, spare }, [output.buffer, spare]);
+    self.postMessage({ id: m.id, output, spare, digests }, [output.buffer, spare, digests.buffer]);
   } catch (e) {
     self.postMessage({ id: m.id, error: (e && e.name) || 'Error' });
   }

@@ -1,12 +1,14 @@
 //! Download-and-decrypt, streamed: a ciphertext stream (a `fetch` body or a local `.coffer`
 //! file's `Blob.stream()`) → header → chunk batches opened by WebCrypto in the crypto worker (four
 //! in flight, so reading, opening and writing overlap) → a [`Sink`]. Nothing is
-//! treated as good before the final chunk opened: a failure aborts the sink, which throws away
-//! what it had (the File System Access API's `abort()` discards the temporary file).
+//! treated as good before the final chunk opened and, for a file whose owner signed its content
+//! digest, before the digest of everything read matched it (docs/CRYPTO.md §6.5): a failure
+//! aborts the sink, which throws away what it had (the File System Access API's `abort()`
+//! discards the temporary file).
 
 use coffer_crypto::{
-    chunk_count, header_file_id, parse_header_len, plaintext_len, ChunkSchedule, FileId, FileKey,
-    TAG_LEN,
+    chunk_count, header_file_id, parse_header_len, plaintext_len, ChunkSchedule, ContentBinding,
+    ContentDigest, FileId, FileKey, TAG_LEN,
 };
 use std::collections::VecDeque;
 
@@ -101,6 +103,9 @@ pub enum Sink {
         /// Messages from the worker: "pull", "cancel".
         messages: futures::channel::mpsc::UnboundedReceiver<String>,
     },
+    /// The writable side of a `TransformStream` whose readable side another pipeline reads
+    /// (re-encryption: the plaintext goes straight into an encrypting upload, never to disk).
+    Pipe(web_sys::WritableStreamDefaultWriter),
     /// Decrypted batches kept until the end, then offered as a `Blob` download.
     Memory {
         /// `ArrayBuffer`s in order.
@@ -199,6 +204,15 @@ impl Sink {
                 .map_err(|_| DownloadError::Write)?;
                 Ok(false)
             }
+            Sink::Pipe(writer) => {
+                // Backpressure: wait until the reader has taken what was written before.
+                JsFuture::from(writer.ready())
+                    .await
+                    .map_err(|_| DownloadError::Write)?;
+                // The stream hands the same bytes on (no copy): the buffer stays with it.
+                let _ = writer.write_with_chunk(batch);
+                Ok(false)
+            }
             Sink::Memory { parts, .. } => {
                 parts.push(batch);
                 Ok(false)
@@ -220,6 +234,10 @@ impl Sink {
                     .map(|_| ())
                     .map_err(|_| DownloadError::Write)
             }
+            Sink::Pipe(writer) => JsFuture::from(writer.close())
+                .await
+                .map(|_| ())
+                .map_err(|_| DownloadError::Write),
             Sink::Memory { parts, name, mime } => {
                 let options = BlobPropertyBag::new();
                 options.set_type(&mime);
@@ -242,6 +260,9 @@ impl Sink {
                 let message = Object::new();
                 let _ = Reflect::set(&message, &"abort".into(), &true.into());
                 let _ = call_sync(&port, "postMessage", &Array::of1(&message));
+            }
+            Sink::Pipe(writer) => {
+                let _ = writer.abort();
             }
             Sink::Memory { .. } => {}
         }
@@ -349,28 +370,30 @@ pub enum Expect<'a> {
     FromHeader,
 }
 
-/// Decrypts `ciphertext_size` bytes from `stream` into `sink`, reporting the ciphertext bytes
-/// read so far. The sink is finished only after the last chunk opened; on any error it is aborted.
+/// What a download must be, besides decrypting under its key.
+pub struct Expected<'a> {
+    /// Which file id the header must name.
+    pub file: Expect<'a>,
+    /// The ciphertext length.
+    pub ciphertext_size: u64,
+    /// What the owner's version record says about the content ([`ContentBinding::Unbound`]
+    /// for a file that has no signed digest: a v1 file, or a stand-alone `.coffer` file).
+    pub content: ContentBinding,
+}
+
+/// Decrypts the expected ciphertext from `stream` into `sink`, reporting the ciphertext bytes
+/// read so far. The sink is finished only after the last chunk opened and the content digest
+/// matched; on any error it is aborted.
 pub async fn decrypt_into(
     stream: &ReadableStream,
-    ciphertext_size: u64,
     key: &FileKey,
-    expect: Expect<'_>,
+    expected: Expected<'_>,
     mut sink: Sink,
     signal: Option<&AbortSignal>,
     progress: &dyn Fn(u64),
 ) -> Result<(), DownloadError> {
     let mut reader = StreamReader::new(stream).map_err(|_| DownloadError::Interrupted)?;
-    let result = decrypt_stream(
-        &mut reader,
-        ciphertext_size,
-        key,
-        expect,
-        &mut sink,
-        signal,
-        progress,
-    )
-    .await;
+    let result = decrypt_stream(&mut reader, key, expected, &mut sink, signal, progress).await;
     match result {
         Ok(()) => sink.finish().await,
         Err(e) => {
@@ -408,13 +431,13 @@ async fn fill_exact(
 
 async fn decrypt_stream(
     reader: &mut StreamReader,
-    ciphertext_size: u64,
     key: &FileKey,
-    expect: Expect<'_>,
+    expected: Expected<'_>,
     sink: &mut Sink,
     signal: Option<&AbortSignal>,
     progress: &dyn Fn(u64),
 ) -> Result<(), DownloadError> {
+    let ciphertext_size = expected.ciphertext_size;
     let mut queue = ByteQueue::new();
     let prefix = read_exact(reader, &mut queue, HEADER_PREFIX)
         .await?
@@ -426,7 +449,7 @@ async fn decrypt_stream(
             .await?
             .to_vec(),
     );
-    let file_id = match expect {
+    let file_id = match expected.file {
         Expect::File(id) => *id,
         Expect::FromHeader => header_file_id(&header).map_err(|_| DownloadError::NotCoffer)?,
     };
@@ -451,8 +474,9 @@ async fn decrypt_stream(
     let mut done = header_len;
     progress(done);
     let mut next = 0u64;
-    // Batches with the ciphertext bytes read once each is written.
-    let mut opening: VecDeque<(Batch, u64)> = VecDeque::new();
+    let mut digest = ContentDigest::new(&header);
+    // Batches with their chunk count and the ciphertext bytes read once each is written.
+    let mut opening: VecDeque<(Batch, usize, u64)> = VecDeque::new();
     loop {
         // Read and hand over the next batches while the worker opens the earlier ones.
         while opening.len() < BATCHES_IN_FLIGHT && next < chunks {
@@ -470,18 +494,24 @@ async fn decrypt_stream(
             let batch = cipher
                 .start(sealed, &layout)
                 .map_err(|_| DownloadError::Crypto)?;
-            opening.push_back((batch, done));
+            opening.push_back((batch, (end - next) as usize, done));
             next = end;
         }
-        let Some((batch, done_after)) = opening.pop_front() else {
+        let Some((batch, count, done_after)) = opening.pop_front() else {
             break;
         };
         let opened = batch.finish().await.map_err(|e| match e {
             CryptoFailure::Authentication => DownloadError::Tampered,
             CryptoFailure::Broken => DownloadError::Crypto,
         })?;
-        if sink.write(&opened).await? {
-            cipher.recycle(&opened);
+        if opened.digests.len() != count {
+            return Err(DownloadError::Crypto);
+        }
+        for d in &opened.digests {
+            digest.push_chunk_digest(d);
+        }
+        if sink.write(&opened.output).await? {
+            cipher.recycle(&opened.output);
         }
         progress(done_after);
     }
@@ -491,6 +521,13 @@ async fn decrypt_stream(
         .map_err(|_| DownloadError::Interrupted)?;
     if !queue.is_empty() {
         return Err(DownloadError::Tampered);
+    }
+    // Every chunk authenticated under the file key; the owner's signature says which chunks.
+    // Anybody with the key (a sharee, a link visitor) could have sealed others.
+    if let ContentBinding::Digest(signed) = expected.content {
+        if digest.finish() != signed {
+            return Err(DownloadError::Tampered);
+        }
     }
     Ok(())
 }

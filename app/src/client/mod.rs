@@ -6,21 +6,18 @@
 //! [`upload::PARTS_IN_FLIGHT`] parts are buffered for sending, and downloads are written out
 //! chunk batch by chunk batch (docs/ARCHITECTURE.md, "The vault in the browser").
 
+pub mod account_record;
 pub mod bytes;
 pub mod download;
 pub mod http;
 pub mod pending;
+pub mod reencrypt;
 pub mod sharing;
+pub mod upgrade;
 pub mod upload;
 pub mod webcrypto;
 
-use coffer_crypto::FileId;
-
-/// Parses a server-made id (32 lower-case hex characters) into a [`FileId`].
-pub fn file_id_from_hex(id: &str) -> Option<FileId> {
-    let bytes: [u8; 16] = hex::decode(id).ok()?.try_into().ok()?;
-    Some(FileId::from_bytes(bytes))
-}
+pub use crate::trust::file_id_from_hex;
 
 /// Milliseconds on a monotonic clock, for speeds and time left.
 pub fn now_ms() -> f64 {

@@ -2,20 +2,23 @@
 //! manage grants and links, and open a link (no account needed).
 
 use coffer_crypto::{
-    link_token_digest, open_contact, seal_contact, unwrap_file_key, wrap_file_key, Contact, FileId,
-    FileKey, FileMetadata, KdfParams, LinkKeys, LinkPassword, LinkSecret, PublicKey,
+    link_token_digest, sign_grant, verify_file_version, wrap_file_key, ContentBinding, FileId,
+    FileKey, FileMetadata, KdfParams, LinkFormat, LinkKeys, LinkPassword, LinkSecret,
+    PinnedContact, PublicKey, Trust,
 };
 use rand_core::{OsRng, RngCore};
 
 use super::{
+    account_record::{self, RecordError},
     file_id_from_hex,
     http::{self, HttpError, NO_BODY},
 };
 use crate::{
     keyring::UnlockedKeys,
+    trust::{previously_shared_keys, share_key_status, KeyStatus},
     wire::sharing::{
-        ContactList, GrantInfo, GrantList, LinkInfo, LinkKdf, LinkList, NewGrant, NewLink,
-        OpenLink, OpenedLink, PublicLink, PutContact, UserKey,
+        GrantInfo, GrantList, LinkInfo, LinkKdf, LinkList, NewGrant, NewLink, OpenLink, OpenedLink,
+        OutgoingGrants, PublicLink, UserKey,
     },
 };
 
@@ -23,139 +26,113 @@ fn path_part(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
 }
 
-/// What Coffer knows about a user's key before sharing with them.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KeyCheck {
-    /// First time: this key will be pinned.
-    New {
-        /// The key the server returned.
-        public_key: PublicKey,
-    },
-    /// The pinned key, unchanged.
-    Same {
-        /// The key.
-        public_key: PublicKey,
-        /// Whether the user marked it verified.
-        verified: bool,
-    },
-    /// The server returned a different key than the pinned one: sharing is blocked until the
-    /// user confirms the new one.
-    Changed {
-        /// The pinned key.
-        pinned: PublicKey,
-        /// The key the server returned now.
-        public_key: PublicKey,
-    },
-}
-
-impl KeyCheck {
-    /// The key the server returned.
-    pub fn public_key(&self) -> &PublicKey {
-        match self {
-            KeyCheck::New { public_key }
-            | KeyCheck::Same { public_key, .. }
-            | KeyCheck::Changed { public_key, .. } => public_key,
-        }
+fn refused(status: u16, message: &str) -> HttpError {
+    HttpError::Status {
+        status,
+        code: "invalid".into(),
+        message: message.into(),
+        missing_parts: Vec::new(),
     }
 }
 
-/// Fetches `username`'s public key and compares it with the pinned one, if any. Returns the
-/// server's canonical (normalised) form of the name with it: pins are kept under that name, so
-/// "Bob" and "bob" cannot dodge the pin.
-pub async fn check_key(
-    keys: &UnlockedKeys,
-    username: &str,
-) -> Result<(String, KeyCheck), HttpError> {
+/// What the share dialog learned about someone's key.
+pub struct LookedUp {
+    /// The server's canonical (normalised) form of the name: pins are kept under it, so "Bob"
+    /// and "bob" cannot dodge a pin.
+    pub username: String,
+    /// The key the server returned.
+    pub public_key: PublicKey,
+    /// What the user's pins and own signed grants say about it.
+    pub status: KeyStatus,
+}
+
+/// Fetches `username`'s public key and judges it against the account record and the user's own
+/// signed grants (`crate::trust::share_key_status`).
+pub async fn look_up(keys: &UnlockedKeys, username: &str) -> Result<LookedUp, HttpError> {
     let found: UserKey = http::json(
         "GET",
         &format!("/api/users/{}/key", path_part(username)),
         NO_BODY,
     )
-    .await?;
-    let public_key = PublicKey::from_bytes(&found.public_key).map_err(|_| HttpError::Status {
-        status: 502,
-        code: "invalid_key".into(),
-        message: "The server returned a damaged key for this user.".into(),
-        missing_parts: Vec::new(),
+    .await
+    .map_err(|e| match e {
+        HttpError::Status { status: 404, .. } => {
+            refused(404, "No Coffer user has that name. Check the spelling.")
+        }
+        e => e,
     })?;
-    let username = found.username;
-    let contacts: ContactList = http::json("GET", "/api/contacts", NO_BODY).await?;
-    let pinned = contacts
-        .contacts
-        .iter()
-        .find(|c| c.username == username)
-        .and_then(|c| open_contact(&keys.account_key, &username, &c.sealed).ok());
-    let check = match pinned {
-        None => KeyCheck::New { public_key },
-        Some(c) if c.public_key == public_key => KeyCheck::Same {
-            public_key,
-            verified: c.verified,
-        },
-        Some(c) => KeyCheck::Changed {
-            pinned: c.public_key,
-            public_key,
-        },
-    };
-    Ok((username, check))
+    let public_key = PublicKey::from_bytes(&found.public_key)
+        .map_err(|_| refused(502, "The server returned a damaged key for this user."))?;
+    let loaded = account_record::load(keys).await?;
+    let outgoing: OutgoingGrants = http::json("GET", "/api/grants", NO_BODY).await?;
+    let before = previously_shared_keys(keys, &outgoing.grants, &found.username);
+    let status = share_key_status(&loaded.state, &found.username, &public_key, &before);
+    Ok(LookedUp {
+        username: found.username,
+        public_key,
+        status,
+    })
 }
 
-/// Pins `public_key` for `username` (sealed under the account key, stored on the server).
+/// Pins `public_key` for `username` with `trust`. `force`: the user confirmed after a rolled-back
+/// or damaged contact list (which is then kept as it is, or started afresh).
 pub async fn pin(
     keys: &UnlockedKeys,
     username: &str,
     public_key: &PublicKey,
-    verified: bool,
-) -> Result<(), HttpError> {
-    let sealed = seal_contact(
-        &keys.account_key,
-        username,
-        &Contact {
-            public_key: public_key.clone(),
-            verified,
-        },
-        &mut OsRng,
-    );
-    http::call(
-        "PUT",
-        &format!("/api/contacts/{}", path_part(username)),
-        Some(&PutContact { sealed }),
-    )
+    trust: Trust,
+    force: bool,
+) -> Result<(), RecordError> {
+    let contact = PinnedContact {
+        username: username.to_string(),
+        public_key: public_key.clone(),
+        trust,
+    };
+    account_record::update(keys, force, |r| r.pin(contact.clone()))
+        .await
+        .map(|_| ())
+}
+
+/// Pins keys first seen on shares received (trust "seen"), if the record is current.
+pub async fn pin_seen(
+    keys: &UnlockedKeys,
+    contacts: Vec<PinnedContact>,
+) -> Result<(), RecordError> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    account_record::update(keys, false, |r| {
+        for c in &contacts {
+            if r.contact(&c.username).is_none() {
+                r.pin(c.clone());
+            }
+        }
+    })
     .await
     .map(|_| ())
 }
 
-fn own_file_key(keys: &UnlockedKeys, file_id: &str, wrapped: &[u8]) -> Option<(FileId, FileKey)> {
-    let id = file_id_from_hex(file_id)?;
-    let key = unwrap_file_key(&keys.identity, wrapped, &id).ok()?;
-    Some((id, key))
-}
-
-fn locked() -> HttpError {
-    HttpError::Status {
-        status: 400,
-        code: "invalid".into(),
-        message: "This file's key could not be opened.".into(),
-        missing_parts: Vec::new(),
-    }
-}
-
-/// Wraps the file key to `public_key` and grants `username` access.
+/// Wraps the file key to `public_key`, signs the grant and gives `username` access.
 pub async fn grant(
     keys: &UnlockedKeys,
     file_id: &str,
-    own_wrapped_key: &[u8],
+    key: &FileKey,
     username: &str,
     public_key: &PublicKey,
     expires_at: Option<i64>,
 ) -> Result<GrantInfo, HttpError> {
-    let (id, key) = own_file_key(keys, file_id, own_wrapped_key).ok_or_else(locked)?;
-    let wrapped_key = wrap_file_key(public_key, &key, &id, &mut OsRng);
+    let id =
+        file_id_from_hex(file_id).ok_or_else(|| refused(400, "This file cannot be shared."))?;
+    let wrapped_key = wrap_file_key(public_key, key, &id, &mut OsRng);
+    let signature = sign_grant(&keys.identity, &id, public_key, &wrapped_key, expires_at);
     http::json(
         "POST",
         &format!("/api/files/{file_id}/grants"),
         Some(&NewGrant {
             grantee: username.to_string(),
+            grantee_key: public_key.to_bytes(),
             wrapped_key,
+            signature,
             expires_at,
         }),
     )
@@ -190,20 +167,22 @@ pub async fn leave(file_id: &str) -> Result<(), HttpError> {
         .map(|_| ())
 }
 
-/// Creates a link and returns its URL (`origin/s/<id>#<secret>`). The secret exists only in the
-/// returned URL.
+/// Creates a link (format v2: its id is bound to the owner's key and the file) and returns its
+/// URL (`origin/s/<id>#<secret>`). The secret exists only in the returned URL.
 pub async fn create_link(
     keys: &UnlockedKeys,
     file_id: &str,
-    own_wrapped_key: &[u8],
+    key: &FileKey,
     expires_at: Option<i64>,
     max_downloads: Option<u32>,
     password: Option<&str>,
 ) -> Result<String, HttpError> {
-    let (_, key) = own_file_key(keys, file_id, own_wrapped_key).ok_or_else(locked)?;
-    let mut link_id = [0u8; 16];
-    OsRng.fill_bytes(&mut link_id);
+    let id =
+        file_id_from_hex(file_id).ok_or_else(|| refused(400, "This file cannot be linked."))?;
     let secret = LinkSecret::generate(&mut OsRng);
+    let link_id = secret
+        .link_id(&keys.public_key(), &id)
+        .expect("a new link is format v2");
     let mut salt = [0u8; coffer_crypto::KDF_SALT_LEN];
     OsRng.fill_bytes(&mut salt);
     let params = KdfParams::DEFAULT;
@@ -212,11 +191,12 @@ pub async fn create_link(
         salt,
         params,
     });
-    let link_keys = LinkKeys::derive(&secret, link_password.as_ref()).map_err(|_| locked())?;
+    let link_keys = LinkKeys::derive(&secret, link_password.as_ref())
+        .map_err(|_| refused(400, "The link could not be made."))?;
     let body = NewLink {
         link_id: hex::encode(link_id),
         token_digest: link_token_digest(&link_keys.auth_token()).to_vec(),
-        wrapped_key: link_keys.wrap_file_key(&key, &link_id, &mut OsRng),
+        wrapped_key: link_keys.wrap_file_key(key, &link_id, &mut OsRng),
         password_kdf: password.map(|_| LinkKdf {
             salt: salt.to_vec(),
             memory_kib: params.memory_kib,
@@ -247,6 +227,10 @@ pub async fn link_info(link_id: &str) -> Result<PublicLink, HttpError> {
 pub struct OpenedFile {
     /// The file id (bound into the header, metadata and wrap).
     pub file_id: FileId,
+    /// Whether the link proves who made it (v2) or cannot (v1).
+    pub format: LinkFormat,
+    /// What the owner's signed version says the content is (checked while downloading).
+    pub content: ContentBinding,
     /// The file key.
     pub key: FileKey,
     /// Name, type, size.
@@ -268,6 +252,9 @@ pub enum LinkError {
     BadSecret,
     /// The key from the link does not open the file.
     Damaged,
+    /// The server's answer does not match what the link was made for: another owner key or
+    /// file, or a version the owner did not sign.
+    NotGenuine,
 }
 
 impl LinkError {
@@ -285,6 +272,9 @@ impl LinkError {
                     .into()
             }
             LinkError::Damaged => "This link does not open its file; it may be damaged.".into(),
+            LinkError::NotGenuine => "Coffer cannot confirm that this is the file the sender \
+                linked: it may have been replaced or altered. Nothing was downloaded."
+                .into(),
         }
     }
 }
@@ -329,13 +319,38 @@ pub async fn open_link(
     .await
     .map_err(LinkError::Http)?;
     let file_id = file_id_from_hex(&opened.file_id).ok_or(LinkError::Damaged)?;
+    // A v2 link names its owner and file through its id: the server cannot point it elsewhere,
+    // and the owner's signature then vouches for the version.
+    let content = match secret.format() {
+        LinkFormat::V1 => ContentBinding::Unbound,
+        LinkFormat::V2 => {
+            let owner = PublicKey::from_bytes(&opened.owner_public_key)
+                .map_err(|_| LinkError::NotGenuine)?;
+            if !secret.is_link_id(&id_bytes, &owner, &file_id) {
+                return Err(LinkError::NotGenuine);
+            }
+            let record = opened
+                .version_record
+                .as_ref()
+                .ok_or(LinkError::NotGenuine)?;
+            verify_file_version(&owner, &file_id, record, &opened.sealed_metadata)
+                .map_err(|_| LinkError::NotGenuine)?
+                .content
+        }
+    };
     let key = keys
         .unwrap_file_key(&opened.wrapped_key, &id_bytes)
         .map_err(|_| LinkError::Damaged)?;
-    let metadata = coffer_crypto::open_metadata(&key, &file_id, &opened.sealed_metadata)
-        .map_err(|_| LinkError::Damaged)?;
+    let metadata: FileMetadata =
+        coffer_crypto::open_metadata(&key, &file_id, &opened.sealed_metadata)
+            .map_err(|_| LinkError::Damaged)?;
+    if !metadata.size_matches(opened.ciphertext_size, opened.chunk_size) {
+        return Err(LinkError::NotGenuine);
+    }
     Ok(OpenedFile {
         file_id,
+        format: secret.format(),
+        content,
         key,
         metadata,
         ciphertext_size: opened.ciphertext_size,

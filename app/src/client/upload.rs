@@ -1,20 +1,26 @@
 //! Encrypt-and-upload, streamed: `Blob.stream()` → batches of 64 KiB chunks sealed by WebCrypto in
 //! the crypto worker with the crypto crate's schedule ([`BATCHES_IN_FLIGHT`] at a time, so reading
 //! and sealing overlap) → parts of [`PART_SIZE`] bytes → `PUT /api/uploads/{id}/parts/{n}`,
-//! [`PARTS_IN_FLIGHT`] at a time, each retried with backoff → `POST …/complete`.
+//! [`PARTS_IN_FLIGHT`] at a time, each retried with backoff → `POST …/complete` with the first
+//! version of the file: the owner key slot and the signed version record over the content
+//! digest, which the crypto worker's per-chunk digests add up to (docs/CRYPTO.md §6.5, §13).
+//!
+//! Before each part is sent its digest is recorded in `localStorage` (`pending`, `crate::resume`);
+//! a resume recomputes every part and stops at the first one that differs, so the same nonces
+//! never seal different bytes whatever the server says it has.
 
 use std::{cell::Cell, collections::VecDeque, rc::Rc};
 
 use coffer_crypto::{
-    chunk_count, ciphertext_len, open_metadata, seal_metadata, unwrap_file_key, wrap_file_key,
-    ChunkSchedule, FileId, FileKey, FileMetadata, DEFAULT_CHUNK_SIZE, MAX_MIME_LEN, MAX_NAME_LEN,
-    TAG_LEN,
+    chunk_count, ciphertext_len, open_metadata, seal_file_version, seal_metadata, unwrap_file_key,
+    wrap_file_key, ChunkSchedule, ContentDigest, FileId, FileKey, FileMetadata, FileVersion,
+    DEFAULT_CHUNK_SIZE, MAX_MIME_LEN, MAX_NAME_LEN, TAG_LEN,
 };
 use futures::channel::oneshot;
 use js_sys::Uint8Array;
 use rand_core::OsRng;
 use wasm_bindgen::JsValue;
-use web_sys::{AbortSignal, Blob, File};
+use web_sys::{AbortSignal, Blob, File, ReadableStream};
 
 use super::{
     bytes::{ByteQueue, StreamReader},
@@ -26,7 +32,8 @@ use super::{
 };
 use crate::{
     keyring::UnlockedKeys,
-    wire::vault::{Completion, FileInfo, NewUpload, UploadCreated, UploadInfo},
+    resume::{check_part, chunks_of_part, part_digest, PartCheck},
+    wire::vault::{FileInfo, NewUpload, NewVersion, UploadCreated, UploadInfo},
 };
 
 /// Plaintext bytes per STREAM chunk.
@@ -53,6 +60,12 @@ pub enum UploadError {
     Changed,
     /// The file picked to resume an upload is not the one that was being uploaded.
     NotTheSameFile(String),
+    /// The file's bytes differ from what was sent before: resuming would seal different bytes
+    /// under the same key and nonces. Only a fresh upload (new key, new salt) is safe.
+    ChangedSinceStart,
+    /// The upload was started by an older Coffer that kept no record of what it sent, so it
+    /// cannot be resumed safely.
+    CannotResume,
     /// The file is bigger than anything Coffer can store.
     TooLarge,
     /// The file name is longer than the metadata format allows.
@@ -76,6 +89,12 @@ impl UploadError {
             UploadError::NotTheSameFile(name) => {
                 format!("That is not the file this upload was for. Pick “{name}” again.")
             }
+            UploadError::ChangedSinceStart => "This file changed since the upload started, so it \
+                cannot be resumed: nothing more was sent. Upload it as a new file instead."
+                .into(),
+            UploadError::CannotResume => "This upload was started by an older version of Coffer \
+                and cannot be resumed safely. Upload the file again."
+                .into(),
             UploadError::TooLarge => "This file is too large for Coffer.".into(),
             UploadError::NameTooLong => {
                 format!(
@@ -125,8 +144,72 @@ struct Plan {
     part_size: u64,
     part_count: u64,
     ciphertext_size: u64,
-    /// Parts the server already has (when resuming).
+    /// Parts the server says it already has (when resuming).
     skip: Vec<u64>,
+}
+
+/// This browser's own record of the parts it sent (see `crate::resume`).
+struct Ledger {
+    upload_id: String,
+    digests: Vec<String>,
+    /// Set when the record could not be written: the upload goes on but cannot be resumed.
+    lost: bool,
+}
+
+impl Ledger {
+    fn load(upload_id: &str) -> Self {
+        Self {
+            upload_id: upload_id.to_string(),
+            digests: pending::part_digests(upload_id),
+            lost: false,
+        }
+    }
+
+    /// Checks part `n` against the record, and records it (before it is sent) if it is new.
+    /// `server_has` is whether the server claims the part: a part it claims but this browser
+    /// never recorded is not trusted either.
+    fn admit(&mut self, n: u64, digest: String, server_has: bool) -> Result<(), UploadError> {
+        let recorded = self.digests.get(n as usize).map(String::as_str);
+        match check_part(recorded, &digest) {
+            PartCheck::Same => Ok(()),
+            PartCheck::Changed => Err(UploadError::ChangedSinceStart),
+            PartCheck::New if server_has => Err(UploadError::CannotResume),
+            PartCheck::New => {
+                if self.digests.len() as u64 != n {
+                    // Parts are recorded in order; a gap means the record is not this upload's.
+                    return Err(UploadError::CannotResume);
+                }
+                self.digests.push(digest);
+                if !self.lost && pending::set_part_digests(&self.upload_id, &self.digests).is_err()
+                {
+                    self.lost = true;
+                    pending::remove(&self.upload_id);
+                    leptos::logging::warn!(
+                        "could not record the upload's progress; it cannot be resumed"
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The plaintext to encrypt: a stream of exactly `metadata.size` bytes.
+pub struct Source {
+    /// `File.stream()`, or a decrypting pipe (re-encryption).
+    pub stream: ReadableStream,
+    /// Name, type, size, modification time.
+    pub metadata: FileMetadata,
+}
+
+impl Source {
+    /// A picked or dropped file.
+    pub fn file(file: &File) -> Result<Self, UploadError> {
+        Ok(Self {
+            stream: file.stream(),
+            metadata: metadata_of(file)?,
+        })
+    }
 }
 
 /// The ciphertext size a plaintext of `size` bytes has, or `None` if none can.
@@ -154,13 +237,13 @@ fn metadata_of(file: &File) -> Result<FileMetadata, UploadError> {
 
 /// Encrypts and uploads a new file. `on_created` gets the upload id once the server made one.
 pub async fn upload_new(
-    file: &File,
+    source: Source,
     keys: &UnlockedKeys,
     signal: &AbortSignal,
     progress: Progress,
     on_created: impl FnOnce(&str),
 ) -> Result<FileInfo, UploadError> {
-    let metadata = metadata_of(file)?;
+    let metadata = source.metadata;
     let ciphertext_size = ciphertext_size_of(metadata.size).ok_or(UploadError::TooLarge)?;
     let created: UploadCreated = http::json(
         "POST",
@@ -179,13 +262,14 @@ pub async fn upload_new(
         let key = FileKey::generate(&mut OsRng);
         let schedule = ChunkSchedule::for_encryption(&key, &file_id, CHUNK_SIZE, &mut OsRng)?;
         let sealed_metadata = seal_metadata(&key, &file_id, &metadata, &mut OsRng)?;
-        let wrapped_key = wrap_file_key(&keys.public_key(), &key, &file_id, &mut OsRng);
         pending::save(PendingUpload {
+            format: pending::FORMAT,
             upload_id: created.upload_id.clone(),
             file_id: created.file_id.clone(),
             username: keys.username.clone(),
             header: schedule.header().to_vec(),
-            wrapped_key: wrapped_key.clone(),
+            // Only for this browser, to find the key again on resume.
+            wrapped_key: wrap_file_key(&keys.public_key(), &key, &file_id, &mut OsRng),
             sealed_metadata: sealed_metadata.clone(),
         });
         let plan = Plan {
@@ -195,16 +279,35 @@ pub async fn upload_new(
             ciphertext_size,
             skip: Vec::new(),
         };
-        send_ciphertext(file, &schedule, &plan, signal, &progress).await?;
-        complete(&plan.upload_id, sealed_metadata, wrapped_key).await
+        let mut ledger = Ledger::load(&plan.upload_id);
+        let digest = send_ciphertext(
+            &source.stream,
+            metadata.size,
+            &schedule,
+            &plan,
+            &mut ledger,
+            signal,
+            &progress,
+        )
+        .await?;
+        complete(
+            keys,
+            &plan.upload_id,
+            &file_id,
+            &key,
+            sealed_metadata,
+            digest,
+        )
+        .await
     }
     .await;
     settle(&upload_id, &result).await;
     result
 }
 
-/// Resumes an upload this browser started: re-creates the same ciphertext from the same file
-/// and sends only the parts the server is missing.
+/// Resumes an upload this browser started: re-creates the same ciphertext from the same file,
+/// checks every part against what was sent before, and sends only the parts the server is
+/// missing.
 pub async fn resume(
     file: &File,
     record: &PendingUpload,
@@ -213,12 +316,16 @@ pub async fn resume(
     signal: &AbortSignal,
     progress: Progress,
 ) -> Result<FileInfo, UploadError> {
+    if record.format != pending::FORMAT {
+        return Err(UploadError::CannotResume);
+    }
     let file_id: FileId = file_id_from_hex(&record.file_id).ok_or(UploadError::Protocol)?;
     let key = unwrap_file_key(&keys.identity, &record.wrapped_key, &file_id)?;
     let expected = open_metadata(&key, &file_id, &record.sealed_metadata)?;
     let size = file.size() as u64;
     if file.name() != expected.name
         || size != expected.size
+        || file.last_modified() as i64 != expected.modified_ms
         || ciphertext_len(size, info.chunk_size) != Some(info.ciphertext_size)
     {
         return Err(UploadError::NotTheSameFile(expected.name));
@@ -232,11 +339,24 @@ pub async fn resume(
         skip: info.received_parts.clone(),
     };
     let result = async {
-        send_ciphertext(file, &schedule, &plan, signal, &progress).await?;
+        let mut ledger = Ledger::load(&plan.upload_id);
+        let digest = send_ciphertext(
+            &file.stream(),
+            size,
+            &schedule,
+            &plan,
+            &mut ledger,
+            signal,
+            &progress,
+        )
+        .await?;
         complete(
+            keys,
             &plan.upload_id,
+            &file_id,
+            &key,
             record.sealed_metadata.clone(),
-            record.wrapped_key.clone(),
+            digest,
         )
         .await
     }
@@ -270,17 +390,31 @@ async fn settle(upload_id: &str, result: &Result<FileInfo, UploadError>) {
     }
 }
 
+/// Makes the upload a file: its first version, over the content digest of what was sent.
 async fn complete(
+    keys: &UnlockedKeys,
     upload_id: &str,
+    file_id: &FileId,
+    key: &FileKey,
     sealed_metadata: Vec<u8>,
-    wrapped_key: Vec<u8>,
+    content_digest: [u8; 32],
 ) -> Result<FileInfo, UploadError> {
+    let sealed = seal_file_version(
+        &keys.account_key,
+        &keys.identity,
+        file_id,
+        &FileVersion::first(content_digest),
+        &sealed_metadata,
+        key,
+        &mut OsRng,
+    )?;
     Ok(http::json(
         "POST",
         &format!("/api/uploads/{upload_id}/complete"),
-        Some(&Completion {
+        Some(&NewVersion {
             sealed_metadata,
-            wrapped_key,
+            key_slot: sealed.key_slot,
+            version_record: sealed.record,
         }),
     )
     .await?)
@@ -294,14 +428,53 @@ fn js_read(_: JsValue) -> UploadError {
     UploadError::Read
 }
 
+/// Chunk digests in order, with the folded content digest, kept only as far back as the part
+/// being cut needs (memory stays bounded whatever the file size).
+struct Digests {
+    content: ContentDigest,
+    /// `(chunk index, digest)` of the chunks from the current part's first on.
+    recent: VecDeque<(u64, [u8; 32])>,
+    next: u64,
+}
+
+impl Digests {
+    fn push(&mut self, digests: &[[u8; 32]]) {
+        for d in digests {
+            self.content.push_chunk_digest(d);
+            self.recent.push_back((self.next, *d));
+            self.next += 1;
+        }
+    }
+
+    /// The digests of `chunks`, dropping everything before them.
+    fn of(&mut self, chunks: std::ops::Range<u64>) -> Result<Vec<[u8; 32]>, UploadError> {
+        while self.recent.front().is_some_and(|(i, _)| *i < chunks.start) {
+            self.recent.pop_front();
+        }
+        let out: Vec<[u8; 32]> = self
+            .recent
+            .iter()
+            .take_while(|(i, _)| *i < chunks.end)
+            .map(|(_, d)| *d)
+            .collect();
+        if out.len() as u64 != chunks.end - chunks.start {
+            return Err(UploadError::Protocol);
+        }
+        Ok(out)
+    }
+}
+
+/// Encrypts `size` bytes from `source` and sends every part the server does not have; returns
+/// the content digest of the whole ciphertext.
 async fn send_ciphertext(
-    file: &File,
+    source: &ReadableStream,
+    size: u64,
     schedule: &ChunkSchedule,
     plan: &Plan,
+    ledger: &mut Ledger,
     signal: &AbortSignal,
     progress: &Progress,
-) -> Result<(), UploadError> {
-    let size = file.size() as u64;
+) -> Result<[u8; 32], UploadError> {
     let chunk = u64::from(schedule.chunk_size());
     let chunks = chunk_count(size, schedule.chunk_size()).ok_or(UploadError::TooLarge)?;
     let per_batch = chunks_per_batch(schedule.chunk_size());
@@ -313,15 +486,21 @@ async fn send_ciphertext(
     )
     .await
     .map_err(js_crypto)?;
-    let mut reader = StreamReader::new(&file.stream()).map_err(js_read)?;
+    let mut reader = StreamReader::new(source).map_err(js_read)?;
+    let header_len = schedule.header_len() as u64;
     let result = async {
         let mut plain = ByteQueue::new();
         let mut sealed = ByteQueue::new();
         sealed.push(Uint8Array::from(schedule.header()));
+        let mut digests = Digests {
+            content: ContentDigest::new(schedule.header()),
+            recent: VecDeque::new(),
+            next: 0,
+        };
         let sent = Rc::new(Cell::new(0u64));
         let mut in_flight: VecDeque<oneshot::Receiver<Result<(), UploadError>>> = VecDeque::new();
         let mut next_chunk = 0u64;
-        let mut sealing: VecDeque<Batch> = VecDeque::new();
+        let mut sealing: VecDeque<(Batch, usize)> = VecDeque::new();
         for part in 0..plan.part_count {
             let part_len = (plan.ciphertext_size - part * plan.part_size).min(plan.part_size);
             while sealed.len() < part_len {
@@ -339,10 +518,11 @@ async fn send_ciphertext(
                         return Err(UploadError::Changed);
                     }
                     let input = plain.take_into(want, &cipher.buffer());
-                    sealing.push_back(cipher.start(input, &layout).map_err(js_crypto)?);
+                    let count = (batch_end - next_chunk) as usize;
+                    sealing.push_back((cipher.start(input, &layout).map_err(js_crypto)?, count));
                     next_chunk = batch_end;
                 }
-                let Some(batch) = sealing.pop_front() else {
+                let Some((batch, count)) = sealing.pop_front() else {
                     break;
                 };
                 // The sealed batch is NOT given back to the cipher's pool: each part becomes a
@@ -351,13 +531,29 @@ async fn send_ciphertext(
                 // memory V8 counts, so it keeps collecting as the upload goes, as it did when
                 // WebCrypto's results were allocated on this thread (a precaution: Chromium was
                 // seen holding ~2 GiB of a page's upload Blobs, docs/PERFORMANCE.md).
-                sealed.push(batch.finish().await.map_err(|_| UploadError::Crypto)?);
+                let finished = batch.finish().await.map_err(|_| UploadError::Crypto)?;
+                if finished.digests.len() != count {
+                    return Err(UploadError::Crypto);
+                }
+                digests.push(&finished.digests);
+                sealed.push(finished.output);
             }
             if sealed.len() < part_len {
                 return Err(UploadError::Protocol);
             }
             let pieces = sealed.take_pieces(part_len);
-            if plan.skip.contains(&part) {
+            let in_part = chunks_of_part(
+                part,
+                plan.part_size,
+                header_len,
+                schedule.chunk_size(),
+                chunks,
+            );
+            let part_digest = part_digest(part, schedule.header(), &digests.of(in_part)?);
+            let server_has = plan.skip.contains(&part);
+            // Checked and recorded before a single byte of the part leaves the browser.
+            ledger.admit(part, part_digest, server_has)?;
+            if server_has {
                 sent.set(sent.get() + part_len);
                 progress(sent.get());
                 continue;
@@ -383,7 +579,10 @@ async fn send_ciphertext(
         while let Some(next) = in_flight.pop_front() {
             wait(Some(next)).await?;
         }
-        Ok(())
+        if digests.next != chunks {
+            return Err(UploadError::Protocol);
+        }
+        Ok(digests.content.finish())
     }
     .await;
     if result.is_err() {

@@ -35,8 +35,8 @@ pub enum CryptoFailure {
     Broken,
 }
 
-/// A batch's results, and the input buffer handed back for reuse.
-type Reply = Result<(Uint8Array, Option<ArrayBuffer>), CryptoFailure>;
+/// A batch's results, the input buffer handed back for reuse, and the chunks' ciphertext digests.
+type Reply = Result<(Uint8Array, Option<ArrayBuffer>, Vec<[u8; 32]>), CryptoFailure>;
 type Waiting = Rc<RefCell<HashMap<u32, oneshot::Sender<Reply>>>>;
 
 /// The page's one crypto worker and the batches waiting for it.
@@ -90,12 +90,22 @@ impl Shared {
             else {
                 return;
             };
-            let reply = match Reflect::get(&data, &"output".into()) {
-                Ok(output) if output.is_instance_of::<Uint8Array>() => Ok((
+            let digests = Reflect::get(&data, &"digests".into())
+                .ok()
+                .and_then(|d| d.dyn_into::<Uint8Array>().ok())
+                .map(|d| {
+                    d.to_vec()
+                        .chunks_exact(32)
+                        .map(|c| c.try_into().expect("32 bytes"))
+                        .collect::<Vec<[u8; 32]>>()
+                });
+            let reply = match (Reflect::get(&data, &"output".into()), digests) {
+                (Ok(output), Some(digests)) if output.is_instance_of::<Uint8Array>() => Ok((
                     output.unchecked_into(),
                     Reflect::get(&data, &"spare".into())
                         .ok()
                         .and_then(|b| b.dyn_into::<ArrayBuffer>().ok()),
+                    digests,
                 )),
                 _ => Err(
                     match Reflect::get(&data, &"error".into())
@@ -230,15 +240,23 @@ pub struct Batch {
     pool: Rc<Pool>,
 }
 
+/// What a batch came back as.
+pub struct Finished {
+    /// The results back to back, in chunk order, in a buffer of the cipher's pool (give it back
+    /// with [`ChunkCipher::recycle`] once its bytes have been copied or written).
+    pub output: Uint8Array,
+    /// SHA-256 of each chunk's ciphertext (tag included), in chunk order.
+    pub digests: Vec<[u8; 32]>,
+}
+
 impl Batch {
-    /// The batch's results back to back, in chunk order, in a buffer of the cipher's pool (give
-    /// it back with [`ChunkCipher::recycle`] once its bytes have been copied or written).
-    pub async fn finish(self) -> Result<Uint8Array, CryptoFailure> {
-        let (output, spare) = self.reply.await.unwrap_or(Err(CryptoFailure::Broken))?;
+    /// Waits for the batch's results.
+    pub async fn finish(self) -> Result<Finished, CryptoFailure> {
+        let (output, spare, digests) = self.reply.await.unwrap_or(Err(CryptoFailure::Broken))?;
         if let Some(spare) = spare {
             self.pool.put(spare);
         }
-        Ok(output)
+        Ok(Finished { output, digests })
     }
 }
 

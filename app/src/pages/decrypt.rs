@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::components::ErrorMessage;
 
-/// The name to save a decrypted `.coffer` file under.
+/// The name to save a decrypted `.coffer` file under (made safe like every decrypted name).
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn plaintext_name(encrypted_name: &str) -> String {
     let stem = encrypted_name
@@ -16,7 +16,7 @@ pub fn plaintext_name(encrypted_name: &str) -> String {
     if stem.is_empty() {
         "decrypted-file".into()
     } else {
-        stem.to_string()
+        coffer_crypto::safe_file_name(stem)
     }
 }
 
@@ -36,7 +36,7 @@ pub fn DecryptPage() -> impl IntoView {
         status.set(None);
         #[cfg(feature = "hydrate")]
         {
-            use crate::client::download::{decrypt_into, Expect, Sink};
+            use crate::client::download::{decrypt_into, Expect, Expected, Sink};
             let Some(file) = file_input
                 .get_untracked()
                 .and_then(|i| i.files())
@@ -67,9 +67,13 @@ pub fn DecryptPage() -> impl IntoView {
                         let report = move |done: u64| progress.set((done, size));
                         decrypt_into(
                             &file.stream(),
-                            size,
                             &key,
-                            Expect::FromHeader,
+                            Expected {
+                                file: Expect::FromHeader,
+                                ciphertext_size: size,
+                                // A stand-alone file carries no signed version.
+                                content: coffer_crypto::ContentBinding::Unbound,
+                            },
                             sink,
                             None,
                             &report,
@@ -133,5 +137,6 @@ mod tests {
         assert_eq!(plaintext_name("report.pdf.coffer"), "report.pdf");
         assert_eq!(plaintext_name("notes"), "notes");
         assert_eq!(plaintext_name(".coffer"), "decrypted-file");
+        assert_eq!(plaintext_name("../x\u{202e}gpj.exe.coffer"), ".._xgpj.exe");
     }
 }

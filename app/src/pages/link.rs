@@ -13,7 +13,12 @@ enum Stage {
     Loading,
     Unavailable(String),
     NeedsPassword,
-    Ready { name: String, size: u64 },
+    Ready {
+        name: String,
+        size: u64,
+        /// A v1 link: it opens, but cannot show who made it.
+        unverified_sender: bool,
+    },
 }
 
 #[cfg(feature = "hydrate")]
@@ -37,8 +42,9 @@ async fn open(
     match open_link(&link_id, &fragment, password.as_deref(), kdf.as_ref()).await {
         Ok(opened) => {
             stage.set(Stage::Ready {
-                name: opened.metadata.name.clone(),
+                name: coffer_crypto::safe_file_name(&opened.metadata.name),
                 size: opened.metadata.size,
+                unverified_sender: opened.format == coffer_crypto::LinkFormat::V1,
             });
             OPENED.with(|o| *o.borrow_mut() = Some(std::rc::Rc::new(opened)));
         }
@@ -135,7 +141,7 @@ pub fn LinkPage() -> impl IntoView {
         status.set(None);
         #[cfg(feature = "hydrate")]
         {
-            use crate::client::download::{decrypt_into, fetch_content, Expect, Sink};
+            use crate::client::download::{decrypt_into, fetch_content, Expect, Expected, Sink};
             let Some(opened) = OPENED.with(|o| o.borrow().clone()) else {
                 return;
             };
@@ -143,7 +149,8 @@ pub fn LinkPage() -> impl IntoView {
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let meta = &opened.metadata;
-                let result = match Sink::choose(&meta.name, &meta.mime, meta.size).await {
+                let name = coffer_crypto::safe_file_name(&meta.name);
+                let result = match Sink::choose(&name, &meta.mime, meta.size).await {
                     Ok(Some(sink)) => {
                         let controller = web_sys::AbortController::new().expect("AbortController");
                         let signal = controller.signal();
@@ -155,9 +162,12 @@ pub fn LinkPage() -> impl IntoView {
                                 let report = move |done: u64| progress.set((done, total));
                                 decrypt_into(
                                     &stream,
-                                    opened.ciphertext_size,
                                     &opened.key,
-                                    Expect::File(&opened.file_id),
+                                    Expected {
+                                        file: Expect::File(&opened.file_id),
+                                        ciphertext_size: opened.ciphertext_size,
+                                        content: opened.content,
+                                    },
                                     sink,
                                     Some(&signal),
                                     &report,
@@ -175,9 +185,7 @@ pub fn LinkPage() -> impl IntoView {
                     Err(e) => Err(e),
                 };
                 match result {
-                    Ok(true) => {
-                        status.set(Some(format!("Downloaded and decrypted “{}”.", meta.name)))
-                    }
+                    Ok(true) => status.set(Some(format!("Downloaded and decrypted “{name}”."))),
                     Ok(false) => {}
                     Err(crate::client::download::DownloadError::Http(
                         crate::client::http::HttpError::Status { status: 404, .. },
@@ -212,10 +220,17 @@ pub fn LinkPage() -> impl IntoView {
                         </div>
                     </form>
                 }.into_any(),
-                Stage::Ready { name, size } => view! {
+                Stage::Ready { name, size, unverified_sender } => view! {
                     <h1>"A file was shared with you"</h1>
                     <p class="file-name" data-testid="link-file-name">{name}</p>
                     <p class="muted">{super::vault::model::human_bytes(size)}" · decrypted in this browser"</p>
+                    <p class="muted" data-testid="link-provenance">{if unverified_sender {
+                        "This link was made by an older version of Coffer: it cannot prove who made \
+                         it or that the file is unchanged since."
+                    } else {
+                        "Coffer checked that this is the file the link was made for, as its owner \
+                         saved it."
+                    }}</p>
                     <ErrorMessage error/>
                     <div class="button-row">
                         <button type="button" on:click=on_download disabled=move || busy.get()>"Download"</button>

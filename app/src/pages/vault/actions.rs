@@ -1,5 +1,9 @@
-//! What the vault page's buttons do (browser only): list and decrypt, upload, download, rename,
-//! delete, export a key, resume or discard an interrupted upload.
+//! What the vault page's buttons do (browser only): list, check and decrypt, upload, download,
+//! rename, delete, export a key, resume or discard an interrupted upload, and the one-time
+//! upgrade of a v1 account's files.
+//!
+//! Every file the server lists goes through `crate::trust::check_own_file` first: only files
+//! whose owner key slot opens are shown as the user's; the rest are listed apart, by id.
 
 use std::{
     cell::RefCell,
@@ -7,26 +11,36 @@ use std::{
     rc::Rc,
 };
 
-use coffer_crypto::{open_metadata, plaintext_len, seal_metadata, unwrap_file_key, FileMetadata};
+use coffer_crypto::{
+    open_own_file, safe_file_name, seal_file_version, seal_metadata, unwrap_file_key,
+    ContentBinding, FileKey, FileMetadata, FileVersion,
+};
 use leptos::{prelude::*, task::spawn_local};
 use rand_core::OsRng;
 use web_sys::{AbortController, File};
 
 use super::{
-    model::{human_bytes, FileRow, Transfer, TransferKind, TransferState},
+    model::{
+        human_bytes, FileRow, RowSource, Transfer, TransferKind, TransferState, UnverifiedRow,
+    },
     Dialog, Interrupted, Vault,
 };
 use crate::{
     client::{
-        download::{decrypt_into, fetch_content, DownloadError, Expect, Sink},
+        account_record,
+        download::{decrypt_into, fetch_content, DownloadError, Expect, Expected, Sink},
         file_id_from_hex,
         http::{self, HttpError, NO_BODY},
-        now_ms, pending,
-        upload::{self, ciphertext_size_of, UploadError},
+        now_ms, pending, upgrade,
+        upload::{self, ciphertext_size_of, Source, UploadError},
     },
     keyring::UnlockedKeys,
     session::Session,
-    wire::vault::{FileInfo, FileList, Rename, UploadList},
+    trust::{check_own_file, OwnFile, SharerTrust},
+    wire::{
+        sharing::SharedFile,
+        vault::{FileInfo, FileList, NewVersion, UploadList},
+    },
 };
 
 thread_local! {
@@ -34,71 +48,92 @@ thread_local! {
     static ABORTS: RefCell<HashMap<u64, AbortController>> = RefCell::new(HashMap::new());
     /// Upload ids this tab is sending right now (not "interrupted").
     static ACTIVE: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// Files whose resume was refused because they changed: "Upload as a new file" sends them.
+    static RESTARTS: RefCell<HashMap<u64, File>> = RefCell::new(HashMap::new());
 }
 
-fn decrypt_row(keys: &UnlockedKeys, f: &FileInfo) -> FileRow {
-    let mut row = open_row(
-        keys,
+/// A row with the decrypted `metadata` (its name made safe) of a file from `source`.
+fn row_of(
+    id: &str,
+    metadata: &FileMetadata,
+    ciphertext_size: u64,
+    created_at: i64,
+    content: ContentBinding,
+    source: RowSource,
+) -> FileRow {
+    FileRow {
+        id: id.to_string(),
+        name: safe_file_name(&metadata.name),
+        mime: metadata.mime.clone(),
+        size: metadata.size,
+        created_at,
+        modified_ms: metadata.modified_ms,
+        ciphertext_size,
+        content,
+        source,
+        content_url: format!("/api/files/{id}/content"),
+        sharer: None,
+    }
+}
+
+/// A row for one of the user's own files (verified, or a v1 file accepted for its upgrade).
+fn own_row(f: &FileInfo, metadata: &FileMetadata, version: Option<FileVersion>) -> FileRow {
+    row_of(
         &f.id,
-        &f.wrapped_key,
-        &f.sealed_metadata,
+        metadata,
         f.ciphertext_size,
-        f.chunk_size,
-    );
-    row.created_at = f.created_at;
-    row
+        f.created_at,
+        version.map_or(ContentBinding::Unbound, |v| v.content),
+        RowSource::Own {
+            info: f.clone(),
+            version,
+        },
+    )
 }
 
 /// A row for a file shared with the caller.
-pub fn decrypt_shared_row(keys: &UnlockedKeys, f: &crate::wire::sharing::SharedFile) -> FileRow {
-    let mut row = open_row(
-        keys,
-        &f.id,
-        &f.wrapped_key,
-        &f.sealed_metadata,
-        f.ciphertext_size,
-        f.chunk_size,
-    );
-    row.created_at = f.shared_at;
-    row.content_url = format!("/api/shared/{}/content", f.id);
-    row.owner = Some(f.owner.clone());
-    row
+pub fn shared_row(
+    f: &SharedFile,
+    metadata: &FileMetadata,
+    content: ContentBinding,
+    trust: Option<SharerTrust>,
+) -> FileRow {
+    FileRow {
+        content_url: format!("/api/shared/{}/content", f.id),
+        sharer: Some((f.sharer.clone(), trust)),
+        ..row_of(
+            &f.id,
+            metadata,
+            f.ciphertext_size,
+            f.shared_at,
+            content,
+            RowSource::Shared(f.clone()),
+        )
+    }
 }
 
-fn open_row(
-    keys: &UnlockedKeys,
-    id: &str,
-    wrapped_key: &[u8],
-    sealed_metadata: &[u8],
-    ciphertext_size: u64,
-    chunk_size: u32,
-) -> FileRow {
-    let opened = file_id_from_hex(id).and_then(|file_id| {
-        let key = unwrap_file_key(&keys.identity, wrapped_key, &file_id).ok()?;
-        open_metadata(&key, &file_id, sealed_metadata).ok()
-    });
-    let (name, mime, size, modified_ms, readable) = match opened {
-        Some(m) => (m.name, m.mime, m.size, m.modified_ms, true),
-        None => (
-            "Unreadable file".to_string(),
-            String::new(),
-            plaintext_len(ciphertext_size, chunk_size).unwrap_or(0),
-            0,
-            false,
-        ),
-    };
-    FileRow {
-        id: id.to_string(),
-        name,
-        mime,
-        size,
-        created_at: 0,
-        modified_ms,
-        ciphertext_size,
-        wrapped_key: wrapped_key.to_vec(),
-        content_url: format!("/api/files/{id}/content"),
-        owner: None,
-        readable,
+/// Opens a row's file key again (keys are never kept in signals).
+pub fn file_key(keys: &UnlockedKeys, row: &FileRow) -> Option<FileKey> {
+    let id = file_id_from_hex(&row.id)?;
+    match &row.source {
+        RowSource::Own {
+            info,
+            version: Some(_),
+        } => open_own_file(
+            &keys.account_key,
+            &keys.public_key(),
+            &id,
+            &info.key_slot,
+            info.version_record.as_deref()?,
+            &info.sealed_metadata,
+        )
+        .ok()
+        .map(|(key, _)| key),
+        RowSource::Own {
+            info,
+            version: None,
+        } => unwrap_file_key(&keys.identity, &info.key_slot, &id).ok(),
+        RowSource::Shared(f) => unwrap_file_key(&keys.identity, &f.wrapped_key, &id).ok(),
     }
 }
 
@@ -109,51 +144,100 @@ fn failed(session: Session, e: &HttpError) -> String {
     e.message()
 }
 
-/// Loads the file list (decrypting names here) and the unfinished uploads.
+/// Loads the account record and the file list, checks and decrypts every entry here, starts
+/// the one-time upgrade of v1 files if there are any, and loads the unfinished uploads.
 pub fn refresh(vault: Vault, session: Session) {
     spawn_local(async move {
         let Some(keys) = session.keys() else {
             return;
         };
+        let state = match account_record::load(&keys).await {
+            Ok(loaded) => loaded.state,
+            Err(e) => {
+                vault.load_error.set(Some(failed(session, &e)));
+                vault.loaded.set(true);
+                return;
+            }
+        };
+        vault.record_state.set(Some(state.clone()));
+        let legacy_allowed = state.legacy_slots_allowed(keys.format);
+        let mut legacy = Vec::new();
         match http::json::<FileList>("GET", "/api/files", NO_BODY).await {
             Ok(list) => {
-                vault
-                    .files
-                    .set(list.files.iter().map(|f| decrypt_row(&keys, f)).collect());
+                let mut rows = Vec::new();
+                let mut unverified = Vec::new();
+                for f in &list.files {
+                    match check_own_file(&keys, legacy_allowed, f) {
+                        OwnFile::Verified {
+                            metadata, version, ..
+                        } => rows.push(own_row(f, &metadata, Some(version))),
+                        OwnFile::Legacy { metadata, .. } => {
+                            rows.push(own_row(f, &metadata, None));
+                            legacy.push(f.clone());
+                        }
+                        OwnFile::Unverified => unverified.push(UnverifiedRow {
+                            id: f.id.clone(),
+                            ciphertext_size: f.ciphertext_size,
+                            created_at: f.created_at,
+                        }),
+                    }
+                }
+                vault.files.set(rows);
+                vault.unverified.set(unverified);
                 vault.usage.set(Some(list.usage));
                 vault.load_error.set(None);
             }
             Err(e) => vault.load_error.set(Some(failed(session, &e))),
         }
         vault.loaded.set(true);
-        let Ok(list) = http::json::<UploadList>("GET", "/api/uploads", NO_BODY).await else {
-            return;
-        };
-        let live: Vec<String> = list.uploads.iter().map(|u| u.upload_id.clone()).collect();
-        pending::prune(&keys.username, &live);
-        let records = pending::all();
-        let active = ACTIVE.with(|a| a.borrow().clone());
-        let rows = list
-            .uploads
-            .into_iter()
-            .filter(|u| !active.contains(&u.upload_id))
-            .map(|info| {
-                let record = records
-                    .iter()
-                    .find(|r| r.upload_id == info.upload_id && r.username == keys.username)
-                    .cloned();
-                let name = record.as_ref().and_then(|r| {
-                    let id = file_id_from_hex(&r.file_id)?;
-                    let key = unwrap_file_key(&keys.identity, &r.wrapped_key, &id).ok()?;
-                    open_metadata(&key, &id, &r.sealed_metadata)
-                        .ok()
-                        .map(|m| m.name)
-                });
-                Interrupted { info, record, name }
-            })
-            .collect();
-        vault.interrupted.set(rows);
+        if legacy_allowed {
+            vault.notice.set(Some(
+                "Upgrading your files to signed versions (once, after this Coffer update)…".into(),
+            ));
+            match upgrade::run(&keys, &legacy).await {
+                Ok(report) => {
+                    vault.notice.set(Some(report.message()));
+                    refresh(vault, session);
+                    return;
+                }
+                Err(e) => vault.notice.set(Some(format!(
+                    "The upgrade of your files did not finish ({}). Coffer tries again next time.",
+                    e
+                ))),
+            }
+        }
+        load_interrupted(vault, &keys).await;
     });
+}
+
+async fn load_interrupted(vault: Vault, keys: &UnlockedKeys) {
+    let Ok(list) = http::json::<UploadList>("GET", "/api/uploads", NO_BODY).await else {
+        return;
+    };
+    let live: Vec<String> = list.uploads.iter().map(|u| u.upload_id.clone()).collect();
+    pending::prune(&keys.username, &live);
+    let records = pending::all();
+    let active = ACTIVE.with(|a| a.borrow().clone());
+    let rows = list
+        .uploads
+        .into_iter()
+        .filter(|u| !active.contains(&u.upload_id))
+        .map(|info| {
+            let record = records
+                .iter()
+                .find(|r| r.upload_id == info.upload_id && r.username == keys.username)
+                .cloned();
+            let name = record.as_ref().and_then(|r| {
+                let id = file_id_from_hex(&r.file_id)?;
+                let key = unwrap_file_key(&keys.identity, &r.wrapped_key, &id).ok()?;
+                coffer_crypto::open_metadata(&key, &id, &r.sealed_metadata)
+                    .ok()
+                    .map(|m| safe_file_name(&m.name))
+            });
+            Interrupted { info, record, name }
+        })
+        .collect();
+    vault.interrupted.set(rows);
 }
 
 fn new_transfer(
@@ -174,6 +258,7 @@ fn new_transfer(
         done: RwSignal::new(0),
         rate: RwSignal::new(0.0),
         state: RwSignal::new(TransferState::Running),
+        restartable: RwSignal::new(false),
     };
     vault.transfers.update(|t| t.insert(0, transfer.clone()));
     transfer
@@ -219,6 +304,41 @@ pub fn cancel(transfer_id: u64) {
     });
 }
 
+/// After a refused resume: uploads the file again as a new file (new key, new salt).
+pub fn restart(vault: Vault, session: Session, transfer_id: u64) {
+    if let Some(file) = RESTARTS.with(|r| r.borrow_mut().remove(&transfer_id)) {
+        vault
+            .transfers
+            .update(|t| t.retain(|t| t.id != transfer_id));
+        start_upload(vault, session, file, None);
+    }
+}
+
+/// Refuses an upload before it starts if it cannot fit.
+fn refusal(vault: Vault, ciphertext_size: Option<u64>) -> Option<String> {
+    let usage = vault.usage.get_untracked().unwrap_or_default();
+    match ciphertext_size {
+        None => Some(UploadError::TooLarge.message()),
+        Some(size) if usage.max_file_bytes > 0 && size > usage.max_file_bytes => Some(format!(
+            "This file is too large: Coffer stores files up to {}.",
+            human_bytes(usage.max_file_bytes)
+        )),
+        Some(size) if usage.quota_bytes > 0 => {
+            let free = usage
+                .quota_bytes
+                .saturating_sub(usage.stored_bytes.saturating_add(usage.reserved_bytes));
+            (size > free).then(|| {
+                format!(
+                    "Not enough space: this file needs {}, and {} is free.",
+                    human_bytes(size),
+                    human_bytes(free)
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Encrypts and uploads `file`, or resumes `interrupted` with it.
 pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Option<Interrupted>) {
     let Some(keys) = session.keys() else {
@@ -228,33 +348,12 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
     let transfer = new_transfer(
         vault,
         TransferKind::Upload,
-        file.name(),
+        safe_file_name(&file.name()),
         ciphertext_size.unwrap_or(0),
         file.size() as u64,
     );
     if interrupted.is_none() {
-        let usage = vault.usage.get_untracked().unwrap_or_default();
-        let refusal = match ciphertext_size {
-            None => Some(UploadError::TooLarge.message()),
-            Some(size) if usage.max_file_bytes > 0 && size > usage.max_file_bytes => Some(format!(
-                "This file is too large: Coffer stores files up to {}.",
-                human_bytes(usage.max_file_bytes)
-            )),
-            Some(size) if usage.quota_bytes > 0 => {
-                let free = usage
-                    .quota_bytes
-                    .saturating_sub(usage.stored_bytes.saturating_add(usage.reserved_bytes));
-                (size > free).then(|| {
-                    format!(
-                        "Not enough space: this file needs {}, and {} is free.",
-                        human_bytes(size),
-                        human_bytes(free)
-                    )
-                })
-            }
-            _ => None,
-        };
-        if let Some(message) = refusal {
+        if let Some(message) = refusal(vault, ciphertext_size) {
             transfer.state.set(TransferState::Failed(message));
             return;
         }
@@ -263,14 +362,17 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
     spawn_local(async move {
         let upload_id = Rc::new(RefCell::new(None::<String>));
         let result = match &interrupted {
-            None => {
-                let remember = upload_id.clone();
-                upload::upload_new(&file, &keys, &signal, progress, move |id| {
-                    ACTIVE.with(|a| a.borrow_mut().insert(id.to_string()));
-                    *remember.borrow_mut() = Some(id.to_string());
-                })
-                .await
-            }
+            None => match Source::file(&file) {
+                Ok(source) => {
+                    let remember = upload_id.clone();
+                    upload::upload_new(source, &keys, &signal, progress, move |id| {
+                        ACTIVE.with(|a| a.borrow_mut().insert(id.to_string()));
+                        *remember.borrow_mut() = Some(id.to_string());
+                    })
+                    .await
+                }
+                Err(e) => Err(e),
+            },
             Some(Interrupted {
                 info,
                 record: Some(record),
@@ -296,6 +398,13 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
                 if let UploadError::Http(http) = &e {
                     failed(session, http);
                 }
+                if matches!(
+                    e,
+                    UploadError::ChangedSinceStart | UploadError::CannotResume
+                ) {
+                    RESTARTS.with(|r| r.borrow_mut().insert(transfer.id, file.clone()));
+                    transfer.restartable.set(true);
+                }
                 let mut message = e.message();
                 if e.resumable() {
                     message.push_str(" You can resume this upload from this page.");
@@ -307,7 +416,8 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
     });
 }
 
-/// Downloads `row`, decrypting it into a file the user picks (or a `Blob` download).
+/// Downloads `row`, decrypting it into a file the user picks (or a `Blob` download), and
+/// checking it against the owner's signed content digest.
 pub fn start_download(vault: Vault, session: Session, row: FileRow) {
     spawn_local(async move {
         let Some(keys) = session.keys() else {
@@ -332,8 +442,7 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
         let (signal, progress) = track(&transfer);
         let result = async {
             let id = file_id_from_hex(&row.id).ok_or(DownloadError::NotCoffer)?;
-            let key = unwrap_file_key(&keys.identity, &row.wrapped_key, &id)
-                .map_err(|_| DownloadError::WrongKey)?;
+            let key = file_key(&keys, &row).ok_or(DownloadError::WrongKey)?;
             let stream = fetch_content(&row.content_url, &[], row.ciphertext_size, &signal).await;
             let stream = match stream {
                 Ok(stream) => stream,
@@ -344,9 +453,12 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
             };
             decrypt_into(
                 &stream,
-                row.ciphertext_size,
                 &key,
-                Expect::File(&id),
+                Expected {
+                    file: Expect::File(&id),
+                    ciphertext_size: row.ciphertext_size,
+                    content: row.content,
+                },
                 sink,
                 Some(&signal),
                 &*progress,
@@ -373,9 +485,7 @@ pub fn export_key(vault: Vault, session: Session, row: FileRow) {
     let Some(keys) = session.keys() else {
         return;
     };
-    let key = file_id_from_hex(&row.id)
-        .and_then(|id| unwrap_file_key(&keys.identity, &row.wrapped_key, &id).ok());
-    match key {
+    match file_key(&keys, &row) {
         Some(key) => vault.dialog.set(Some(Dialog::ExportKey {
             key: key.export().to_string(),
             row,
@@ -386,28 +496,70 @@ pub fn export_key(vault: Vault, session: Session, row: FileRow) {
     }
 }
 
-/// Re-seals `row`'s metadata with `new_name` and stores it.
+/// The next version of one of the user's own files with `metadata` (sealed under `key`).
+pub fn next_version(
+    keys: &UnlockedKeys,
+    row: &FileRow,
+    key: &FileKey,
+    metadata: &FileMetadata,
+) -> Result<NewVersion, String> {
+    let RowSource::Own { version, .. } = &row.source else {
+        return Err("Only the owner can change a file.".into());
+    };
+    let id = file_id_from_hex(&row.id).ok_or("This file cannot be changed.")?;
+    let next = match version {
+        Some(v) => v
+            .next()
+            .map_err(|_| "This file has too many versions.".to_string())?,
+        // A v1 file not yet upgraded: its first signed version, content not bound.
+        None => FileVersion {
+            number: 1,
+            content: ContentBinding::Unbound,
+        },
+    };
+    let sealed_metadata =
+        seal_metadata(key, &id, metadata, &mut OsRng).map_err(|_| "That name is too long.")?;
+    let sealed = seal_file_version(
+        &keys.account_key,
+        &keys.identity,
+        &id,
+        &next,
+        &sealed_metadata,
+        key,
+        &mut OsRng,
+    )
+    .map_err(|_| "This file cannot be changed.".to_string())?;
+    Ok(NewVersion {
+        sealed_metadata,
+        key_slot: sealed.key_slot,
+        version_record: sealed.record,
+    })
+}
+
+/// Re-seals `row`'s metadata with `new_name` as the file's next version and stores it.
 pub async fn rename(session: Session, row: &FileRow, new_name: String) -> Result<FileRow, String> {
     let keys = session.keys().ok_or("Your keys are locked.")?;
-    let id = file_id_from_hex(&row.id).ok_or("This file cannot be renamed.")?;
-    let key = unwrap_file_key(&keys.identity, &row.wrapped_key, &id)
-        .map_err(|_| "This file's key could not be opened.".to_string())?;
+    let key = file_key(&keys, row).ok_or("This file's key could not be opened.")?;
     let metadata = FileMetadata {
         name: new_name,
         mime: row.mime.clone(),
         size: row.size,
         modified_ms: row.modified_ms,
     };
-    let sealed_metadata = seal_metadata(&key, &id, &metadata, &mut OsRng)
-        .map_err(|_| "That name is too long.".to_string())?;
+    let body = next_version(&keys, row, &key, &metadata)?;
     let info: FileInfo = http::json(
         "PUT",
         &format!("/api/files/{}/metadata", row.id),
-        Some(&Rename { sealed_metadata }),
+        Some(&body),
     )
     .await
     .map_err(|e| failed(session, &e))?;
-    Ok(decrypt_row(&keys, &info))
+    match check_own_file(&keys, false, &info) {
+        OwnFile::Verified {
+            metadata, version, ..
+        } => Ok(own_row(&info, &metadata, Some(version))),
+        _ => Err("The server did not store the new name as sent.".into()),
+    }
 }
 
 /// Deletes a file (its row at once; its content right after, on the server).
@@ -423,4 +575,87 @@ pub async fn discard(session: Session, upload_id: &str) -> Result<(), String> {
     upload::discard(upload_id)
         .await
         .map_err(|e| failed(session, &e))
+}
+
+/// Re-encrypts `row` with a new key (see `client::reencrypt`), keeping access for `grants`.
+pub fn start_reencrypt(
+    vault: Vault,
+    session: Session,
+    row: FileRow,
+    grants: Vec<crate::wire::sharing::GrantInfo>,
+) {
+    let Some(keys) = session.keys() else {
+        return;
+    };
+    let RowSource::Own { info, .. } = row.source.clone() else {
+        return;
+    };
+    let Some(key) = file_key(&keys, &row) else {
+        vault
+            .notice
+            .set(Some("This file's key could not be opened.".into()));
+        return;
+    };
+    let transfer = new_transfer(
+        vault,
+        TransferKind::Upload,
+        format!("{} (re-encrypting)", row.name),
+        ciphertext_size_of(row.size).unwrap_or(0),
+        row.size,
+    );
+    let (signal, progress) = track(&transfer);
+    spawn_local(async move {
+        let metadata = FileMetadata {
+            name: row.name.clone(),
+            mime: row.mime.clone(),
+            size: row.size,
+            modified_ms: row.modified_ms,
+        };
+        let result = crate::client::reencrypt::reencrypt(
+            &keys,
+            &info,
+            &key,
+            &metadata,
+            row.content,
+            &grants,
+            &signal,
+            progress,
+        )
+        .await;
+        untrack(&transfer);
+        match result {
+            Ok(done) => {
+                let mut words = format!(
+                    "Re-encrypted “{}” with a new key. Links to the old version stopped working.",
+                    row.name
+                );
+                if !done.kept.is_empty() {
+                    words.push_str(&format!(" Still shared with {}.", done.kept.join(", ")));
+                }
+                if !done.dropped.is_empty() {
+                    words.push_str(&format!(
+                        " Not shared again with {} (their key could not be confirmed): share \
+                         with them again if they should keep access.",
+                        done.dropped.join(", ")
+                    ));
+                }
+                transfer
+                    .state
+                    .set(TransferState::Done("Re-encrypted.".into()));
+                vault.notice.set(Some(words));
+            }
+            Err(e) => transfer.state.set(TransferState::Failed(e.message())),
+        }
+        refresh(vault, session);
+    });
+}
+
+/// "Keep this copy" / "Start a new contact list": the user accepts the record the server
+/// returned (rolled back, or damaged and replaced by an empty one).
+pub async fn accept_record(session: Session) -> Result<(), String> {
+    let keys = session.keys().ok_or("Your keys are locked.")?;
+    account_record::update(&keys, true, |_| {})
+        .await
+        .map(|_| ())
+        .map_err(|e| e.message())
 }

@@ -16,10 +16,11 @@ use leptos_meta::Title;
 use crate::{
     components::{ErrorMessage, RequireUnlocked},
     session::use_session,
+    trust::RecordState,
     wire::vault::{PendingUpload, UploadInfo, Usage},
 };
 use model::{human_bytes, human_date, human_duration, type_icon, visible_rows};
-pub use model::{FileRow, SortKey, Transfer, TransferKind, TransferState};
+pub use model::{FileRow, SortKey, Transfer, TransferKind, TransferState, UnverifiedRow};
 
 /// An upload the server holds unfinished, and what this browser knows about it.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +59,10 @@ pub enum Dialog {
 #[derive(Clone, Copy)]
 pub struct Vault {
     pub(crate) files: RwSignal<Vec<FileRow>>,
+    /// Files the server lists here that this account did not make (shown apart).
+    pub(crate) unverified: RwSignal<Vec<UnverifiedRow>>,
+    /// The account record as judged at the last load (`None` before it loaded).
+    pub(crate) record_state: RwSignal<Option<RecordState>>,
     usage: RwSignal<Option<Usage>>,
     pub(crate) loaded: RwSignal<bool>,
     pub(crate) load_error: RwSignal<Option<String>>,
@@ -72,6 +77,8 @@ impl Vault {
     pub(crate) fn new() -> Self {
         Self {
             files: RwSignal::new(Vec::new()),
+            unverified: RwSignal::new(Vec::new()),
+            record_state: RwSignal::new(None),
             usage: RwSignal::new(None),
             loaded: RwSignal::new(false),
             load_error: RwSignal::new(None),
@@ -208,9 +215,11 @@ fn VaultView() -> impl IntoView {
                 {move || vault.notice.get().unwrap_or_default()}
             </p>
             <ErrorMessage error=vault.load_error/>
+            <RecordWarning/>
             <Transfers/>
             <InterruptedUploads/>
             <FileTable query/>
+            <UnverifiedFiles/>
             <div class="drop-overlay" aria-hidden="true">"Drop to encrypt and upload"</div>
             <Dialogs/>
         </section>
@@ -360,20 +369,20 @@ fn FileRowView(row: FileRow) -> impl IntoView {
             <td class="size">{human_bytes(row.size)}</td>
             <td class="date">{human_date(row.created_at)}</td>
             <td class="actions">
-                <button type="button" on:click=on_download disabled=!row.readable
+                <button type="button" on:click=on_download
                     aria-label=format!("Download {name}")>"Download"</button>
                 <details class="menu" node_ref=menu>
                     <summary aria-label=format!("More actions for {name}")>"More"</summary>
                     <div class="menu-items" on:click=close_menu>
-                        <button type="button" disabled=!row.readable
+                        <button type="button"
                             on:click=move |_| vault.dialog.set(Some(Dialog::Rename(rename_row.clone())))>
                             "Rename"
                         </button>
-                        <button type="button" disabled=!row.readable
+                        <button type="button"
                             on:click=move |_| vault.dialog.set(Some(Dialog::Share(share_row.clone())))>
                             "Share with a user"
                         </button>
-                        <button type="button" disabled=!row.readable
+                        <button type="button"
                             on:click=move |_| vault.dialog.set(Some(Dialog::Link(link_row.clone())))>
                             "Create link"
                         </button>
@@ -384,7 +393,7 @@ fn FileRowView(row: FileRow) -> impl IntoView {
                         <a href=format!("/api/files/{}/content", row.id) download=format!("{name}.coffer")>
                             "Download encrypted"
                         </a>
-                        <button type="button" disabled=!row.readable on:click=on_export>"Export key"</button>
+                        <button type="button" on:click=on_export>"Export key"</button>
                         <button type="button" class="danger"
                             on:click=move |_| vault.dialog.set(Some(Dialog::Delete(delete_row.clone())))>
                             "Delete"
@@ -434,6 +443,7 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         done,
         rate,
         state,
+        restartable,
     } = t;
     // Progress counts ciphertext; the row speaks in the file's own bytes.
     let plain = move |bytes: u64| -> u64 {
@@ -480,6 +490,14 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         text
     };
     let cancel_label = format!("Cancel {} {name}", verb.to_lowercase());
+    let vault = use_vault();
+    let session = use_session();
+    let restart = move |_| {
+        #[cfg(feature = "hydrate")]
+        actions::restart(vault, session, id);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (vault, session);
+    };
     let cancel = move |_| {
         #[cfg(feature = "hydrate")]
         actions::cancel(id);
@@ -499,11 +517,98 @@ fn TransferRow(t: Transfer) -> impl IntoView {
                     <button type="button" class="link-button" on:click=cancel
                         aria-label=cancel_label.clone()>"Cancel"</button>
                 </Show>
+                <Show when=move || restartable.get()>
+                    <button type="button" class="small" on:click=restart>"Upload as a new file"</button>
+                </Show>
             </div>
             <progress max=total.max(1) as f64 value=move || done.get() as f64
                 aria-label=format!("{verb} {name}")></progress>
             <span class="muted figures">{figures}</span>
         </li>
+    }
+}
+
+/// The account record was rolled back or damaged: say so, and let the user accept it.
+#[component]
+fn RecordWarning() -> impl IntoView {
+    let vault = use_vault();
+    let session = use_session();
+    let busy = RwSignal::new(false);
+    let warning = move || {
+        vault
+            .record_state
+            .get()
+            .and_then(|s| model::record_warning(&s))
+    };
+    let accept = move |_| {
+        busy.set(true);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            match actions::accept_record(session).await {
+                Ok(()) => actions::refresh(vault, session),
+                Err(e) => vault.notice.set(Some(e)),
+            }
+            busy.set(false);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = session;
+    };
+    move || {
+        warning().map(|words| {
+            view! {
+                <div class="error card" role="alert" data-testid="record-warning">
+                    <p>{words}</p>
+                    <p class="muted">"Keeping this copy lets you share again; people whose key \
+                        Coffer cannot confirm will ask you to compare safety numbers."</p>
+                    <button type="button" class="secondary small" disabled=move || busy.get()
+                        on:click=accept>"Keep this copy"</button>
+                </div>
+            }
+        })
+    }
+}
+
+/// Files in the vault this account did not make: never mixed in with the user's own.
+#[component]
+fn UnverifiedFiles() -> impl IntoView {
+    let vault = use_vault();
+    let session = use_session();
+    view! {
+        <Show when=move || !vault.unverified.read().is_empty()>
+            <section class="card unverified" aria-labelledby="unverified-title" data-testid="unverified-files">
+                <h2 id="unverified-title">"Files Coffer cannot verify"</h2>
+                <p>"These files were not added by you and cannot be verified: the server lists them \
+                    in your vault, but they do not carry your account's seal. Coffer does not open \
+                    or name them. Delete them unless you know where they come from."</p>
+                <ul>
+                    <For each=move || vault.unverified.get() key=|u| u.id.clone() children=move |u| {
+                        let id = u.id.clone();
+                        let label = format!("Unverified file …{}", &u.id[u.id.len().saturating_sub(6)..]);
+                        let remove = move |_| {
+                            let id = id.clone();
+                            #[cfg(feature = "hydrate")]
+                            leptos::task::spawn_local(async move {
+                                match actions::delete(session, &id).await {
+                                    Ok(()) => actions::refresh(vault, session),
+                                    Err(e) => vault.notice.set(Some(e)),
+                                }
+                            });
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = (id, session);
+                        };
+                        view! {
+                            <li data-testid="unverified-file" data-file-id=u.id.clone()>
+                                <span>{label.clone()}</span>
+                                <span class="muted">{format!("{} encrypted · added {}",
+                                    human_bytes(u.ciphertext_size), human_date(u.created_at))}</span>
+                                <button type="button" class="danger small" on:click=remove
+                                    aria-label=format!("Delete {label}")>"Delete"</button>
+                            </li>
+                        }
+                    }/>
+                </ul>
+            </section>
+        </Show>
     }
 }
 

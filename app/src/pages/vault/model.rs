@@ -1,13 +1,35 @@
 //! What the vault page shows: decrypted file rows, transfers, and the helpers that format them.
 
+use coffer_crypto::{ContentBinding, FileVersion};
 use leptos::prelude::*;
 
-/// One file, as the browser decrypted it.
+use crate::{
+    trust::{RecordState, SharerTrust},
+    wire::{sharing::SharedFile, vault::FileInfo},
+};
+
+/// Where a row's key comes from, kept so the key can be opened again when it is needed (keys
+/// are never kept in signals).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowSource {
+    /// One of the user's own files, as listed; `version` is what its key slot vouches for
+    /// (`None`: a format-v1 file accepted once, to be upgraded).
+    Own {
+        /// The listing entry.
+        info: FileInfo,
+        /// The verified version.
+        version: Option<FileVersion>,
+    },
+    /// A file shared with the user, as listed.
+    Shared(SharedFile),
+}
+
+/// One file, as the browser decrypted and checked it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileRow {
     /// Server id (32 hex characters).
     pub id: String,
-    /// Decrypted name; a placeholder when the metadata could not be opened.
+    /// Decrypted name, made safe to save and show (`coffer_crypto::safe_file_name`).
     pub name: String,
     /// Decrypted MIME type (may be empty).
     pub mime: String,
@@ -19,14 +41,38 @@ pub struct FileRow {
     pub modified_ms: i64,
     /// Stored ciphertext size.
     pub ciphertext_size: u64,
-    /// Blob `0x04`: the file key wrapped to the owner.
-    pub wrapped_key: Vec<u8>,
+    /// What the version record says the content is: checked at the end of every download.
+    pub content: ContentBinding,
+    /// Where its key comes from.
+    pub source: RowSource,
     /// Where its ciphertext is fetched from (the vault's or a share's content route).
     pub content_url: String,
-    /// Who shared it with the caller (`None` for the caller's own files).
-    pub owner: Option<String>,
-    /// Whether the key and metadata opened (an unreadable file can only be deleted).
-    pub readable: bool,
+    /// Who shared it with the caller and how far they are trusted (`None` for the caller's own
+    /// files and for shares nobody can vouch for).
+    pub sharer: Option<(String, Option<SharerTrust>)>,
+}
+
+/// A file the server lists in the vault that this account did not make (or that was altered):
+/// shown apart, never with a name the server could have chosen, and only deletable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnverifiedRow {
+    /// Server id.
+    pub id: String,
+    /// Stored ciphertext size.
+    pub ciphertext_size: u64,
+    /// When the server says it was added.
+    pub created_at: i64,
+}
+
+/// A share that is not offered as genuine, with the reason in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedShare {
+    /// Server id.
+    pub id: String,
+    /// Who the server says shared it.
+    pub sharer: String,
+    /// Why it is refused.
+    pub why: String,
 }
 
 /// Columns the table sorts by.
@@ -105,6 +151,8 @@ pub struct Transfer {
     pub rate: RwSignal<f64>,
     /// Where it stands.
     pub state: RwSignal<TransferState>,
+    /// Set when a refused resume can be replaced by a fresh upload of the same file.
+    pub restartable: RwSignal<bool>,
 }
 
 /// Bytes in words: "0 bytes", "1 byte", "5.2 MB" (decimal units, like file managers).
@@ -169,6 +217,25 @@ pub fn human_date(ms: i64) -> String {
     }
 }
 
+/// Whether the account record needs the user's review, and in which words.
+pub fn record_warning(state: &RecordState) -> Option<String> {
+    match state {
+        RecordState::Current(_) => None,
+        RecordState::RolledBack { record, seen } => Some(format!(
+            "The server returned an older copy of your contact list (version {}) than this \
+             browser has seen (version {seen}). Someone may have removed a key you trusted. \
+             Sharing with people whose key Coffer cannot confirm is blocked until you check their \
+             safety numbers.",
+            record.revision
+        )),
+        RecordState::Damaged => Some(
+            "Your contact list could not be opened: it was damaged or tampered with. Sharing is \
+             blocked until you confirm people's safety numbers again."
+                .into(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,10 +249,21 @@ mod tests {
             created_at,
             modified_ms: 0,
             ciphertext_size: 0,
-            wrapped_key: Vec::new(),
+            content: ContentBinding::Unbound,
+            source: RowSource::Own {
+                info: FileInfo {
+                    id: id.into(),
+                    ciphertext_size: 0,
+                    chunk_size: 4096,
+                    sealed_metadata: Vec::new(),
+                    key_slot: Vec::new(),
+                    version_record: None,
+                    created_at,
+                },
+                version: None,
+            },
             content_url: String::new(),
-            owner: None,
-            readable: true,
+            sharer: None,
         }
     }
 

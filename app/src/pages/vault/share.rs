@@ -7,6 +7,7 @@ use super::{use_vault, FileRow, Modal};
 use crate::{
     components::ErrorMessage,
     session::use_session,
+    trust::{ChangeReason, KeyStatus},
     wire::sharing::{GrantInfo, LinkInfo},
 };
 
@@ -16,11 +17,63 @@ struct Checked {
     username: String,
     public_key: Vec<u8>,
     fingerprint: String,
-    /// Set when the server's key differs from the pinned one.
-    pinned_fingerprint: Option<String>,
-    /// Whether a key is pinned already (and equal, unless `pinned_fingerprint` is set).
-    known: bool,
-    verified: bool,
+    status: KeyStatus,
+}
+
+impl Checked {
+    fn blocked(&self) -> bool {
+        matches!(self.status, KeyStatus::Changed { .. })
+    }
+
+    /// After a rolled-back or damaged record, confirming must replace it (the user chose to).
+    fn force(&self) -> bool {
+        matches!(
+            self.status,
+            KeyStatus::Changed {
+                why: ChangeReason::RecordRolledBack | ChangeReason::RecordDamaged,
+                ..
+            }
+        )
+    }
+}
+
+/// The warning for a blocked share, in words.
+fn change_warning(username: &str, why: ChangeReason) -> (String, String) {
+    match why {
+        ChangeReason::KeyDiffers => (
+            format!("{username}'s key has changed."),
+            format!(
+                " The key Coffer now shows for {username} is not the one you saw before. This \
+                 happens when they reset their account, or when someone is trying to read what \
+                 you share. Sharing is blocked until you compare the new safety number with \
+                 {username} in person or on a call."
+            ),
+        ),
+        ChangeReason::SharedBeforeWithAnotherKey => (
+            format!("{username}'s key has changed."),
+            format!(
+                " You shared with {username} before, using a different key than the one Coffer \
+                 shows now, and your contact list no longer has it. Sharing is blocked until you \
+                 compare the new safety number with {username}."
+            ),
+        ),
+        ChangeReason::RecordRolledBack => (
+            format!("Coffer cannot confirm {username}'s key."),
+            format!(
+                " Your contact list is older than one this browser has seen, so a key you trusted \
+                 for {username} may have been removed. Sharing is blocked until you compare the \
+                 safety number with {username}."
+            ),
+        ),
+        ChangeReason::RecordDamaged => (
+            format!("Coffer cannot confirm {username}'s key."),
+            format!(
+                " Your contact list could not be opened: it was damaged or tampered with. Sharing \
+                 is blocked until you compare the safety number with {username}; confirming \
+                 starts a new contact list."
+            ),
+        ),
+    }
 }
 
 #[component]
@@ -51,31 +104,23 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
         busy.set(true);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            use crate::client::sharing::{check_key, KeyCheck};
+            use crate::client::sharing::look_up;
             let Some(keys) = session.keys() else { return };
-            match check_key(&keys, &name).await {
-                Ok((name, _))
+            match look_up(&keys, &name).await {
+                Ok(found)
                     if crate::validation::normalize_username(&keys.username)
                         .ok()
                         .as_deref()
-                        == Some(name.as_str()) =>
+                        == Some(found.username.as_str()) =>
                 {
                     error.set(Some("This is your own account; pick someone else.".into()));
                 }
-                Ok((name, check)) => {
-                    let public_key = check.public_key().clone();
-                    checked.set(Some(Checked {
-                        username: name,
-                        public_key: public_key.to_bytes(),
-                        fingerprint: public_key.fingerprint(),
-                        pinned_fingerprint: match &check {
-                            KeyCheck::Changed { pinned, .. } => Some(pinned.fingerprint()),
-                            _ => None,
-                        },
-                        known: !matches!(check, KeyCheck::New { .. }),
-                        verified: matches!(check, KeyCheck::Same { verified: true, .. }),
-                    }));
-                }
+                Ok(found) => checked.set(Some(Checked {
+                    fingerprint: found.public_key.fingerprint(),
+                    public_key: found.public_key.to_bytes(),
+                    username: found.username,
+                    status: found.status,
+                })),
                 Err(e) => error.set(Some(e.message())),
             }
             busy.set(false);
@@ -84,8 +129,18 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
         let _ = session;
     };
 
-    // Pins the shown key (after a change, or to mark it verified), then optionally shares.
-    let act = move |share: bool| {
+    // What a button does: pin the shown key (confirming a change, or remembering the choice on
+    // a first share), then share unless only confirming.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Act {
+        /// Confirm a changed key after comparing (no share yet).
+        TrustNewKey,
+        /// Share; on a first share, with a compared (verified) key.
+        Share,
+        /// Share on a first share without comparing, remembered as such.
+        ShareUnverified,
+    }
+    let act = move |what: Act| {
         let Some(c) = checked.get_untracked() else {
             return;
         };
@@ -97,47 +152,41 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             use crate::client::sharing::{grant, pin};
+            use coffer_crypto::Trust;
             let Some(keys) = session.keys() else { return };
             let Ok(public_key) = coffer_crypto::PublicKey::from_bytes(&c.public_key) else {
                 return;
             };
-            let needs_pin =
-                !c.known || c.pinned_fingerprint.is_some() || (mark_verified && !c.verified);
-            if needs_pin {
-                if let Err(e) = pin(
-                    &keys,
-                    &c.username,
-                    &public_key,
-                    mark_verified || c.verified && c.pinned_fingerprint.is_none(),
-                )
-                .await
-                {
+            let trust = match (what, &c.status) {
+                (Act::ShareUnverified, _) => Some(Trust::Accepted),
+                (_, KeyStatus::Verified) => None,
+                (_, KeyStatus::Accepted) if !mark_verified => None,
+                _ if mark_verified => Some(Trust::Verified),
+                // Never reached: the buttons need the tick otherwise.
+                _ => None,
+            };
+            if let Some(trust) = trust {
+                if let Err(e) = pin(&keys, &c.username, &public_key, trust, c.force()).await {
                     error.set(Some(e.message()));
                     busy.set(false);
                     return;
                 }
             }
-            if !share {
+            if what == Act::TrustNewKey {
                 checked.set(Some(Checked {
-                    known: true,
-                    pinned_fingerprint: None,
-                    verified: mark_verified,
+                    status: KeyStatus::Verified,
                     ..c
                 }));
                 busy.set(false);
                 return;
             }
+            let Some(key) = super::actions::file_key(&keys, &row) else {
+                error.set(Some("This file's key could not be opened.".into()));
+                busy.set(false);
+                return;
+            };
             let expires_at = ends_after.map(|s| js_sys::Date::now() as i64 + s * 1000);
-            match grant(
-                &keys,
-                &row.id,
-                &row.wrapped_key,
-                &c.username,
-                &public_key,
-                expires_at,
-            )
-            .await
-            {
+            match grant(&keys, &row.id, &key, &c.username, &public_key, expires_at).await {
                 Ok(_) => {
                     vault
                         .notice
@@ -151,7 +200,7 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
             }
         });
         #[cfg(not(feature = "hydrate"))]
-        let _ = (row, mark_verified, c, share, ends_after);
+        let _ = (row, mark_verified, c, what, ends_after);
     };
     let act = StoredValue::new(act);
 
@@ -166,27 +215,39 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
             </form>
             <ErrorMessage error/>
             {move || checked.get().map(|c| {
-                let changed = c.pinned_fingerprint.clone();
-                let blocked = changed.is_some();
+                let blocked = c.blocked();
+                let first_share = matches!(c.status, KeyStatus::FirstShare { .. });
+                let warning = match &c.status {
+                    KeyStatus::Changed { pinned, why } => {
+                        let (headline, words) = change_warning(&c.username, *why);
+                        let before = pinned.as_ref().map(|k| k.fingerprint());
+                        Some(view! {
+                            <div class="error" role="alert" data-testid="key-changed">
+                                <strong>{headline}</strong>
+                                {words}
+                                {before.map(|old| view! { <p class="fingerprint">"Before: "{old}</p> })}
+                            </div>
+                        })
+                    }
+                    _ => None,
+                };
+                let status_words = match &c.status {
+                    KeyStatus::Verified => "You marked this key as verified.".to_string(),
+                    KeyStatus::Accepted => format!(
+                        "You shared with {} before without comparing safety numbers.", c.username),
+                    KeyStatus::FirstShare { .. } => format!(
+                        "You have not shared with {} before. Compare this safety number with the one \
+                         they see on their Account page (in person or on a call), or share without \
+                         verifying.", c.username),
+                    KeyStatus::Changed { .. } => format!(
+                        "Compare it with the one {} sees on their Account page.", c.username),
+                };
                 view! {
                     <div class="key-check">
-                        {changed.map(|old| view! {
-                            <div class="error" role="alert" data-testid="key-changed">
-                                <strong>{format!("{}'s key has changed.", c.username)}</strong>
-                                {format!(" The key Coffer now shows for {} is not the one you first saw. This happens \
-                                    when they reset their account, or when someone is trying to read what you share. \
-                                    Sharing is blocked until you compare the new safety number with {} in person or \
-                                    on a call.", c.username, c.username)}
-                                <p class="fingerprint">"Before: "{old}</p>
-                            </div>
-                        })}
+                        {warning}
                         <p>{format!("Safety number for {}:", c.username)}</p>
                         <p class="fingerprint" data-testid="share-fingerprint">{c.fingerprint.clone()}</p>
-                        <p class="muted">{if c.verified {
-                            "You marked this key as verified.".to_string()
-                        } else {
-                            format!("Compare it with the one {} sees on their Account page.", c.username)
-                        }}</p>
+                        <p class="muted" data-testid="key-status">{status_words}</p>
                         <label for="share-ends">"Access ends"</label>
                         <select id="share-ends" on:change=move |ev| ends.set(event_target_value(&ev))>
                             <option value="never" selected>"Never (until you revoke it)"</option>
@@ -202,12 +263,19 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
                             {if blocked {
                                 view! {
                                     <button type="button" disabled=move || busy.get() || !compared.get()
-                                        on:click=move |_| act.with_value(|a| a(false))>"Trust the new key"</button>
+                                        on:click=move |_| act.with_value(|a| a(Act::TrustNewKey))>"Trust the new key"</button>
+                                }.into_any()
+                            } else if first_share {
+                                view! {
+                                    <button type="button" disabled=move || busy.get() || !compared.get()
+                                        on:click=move |_| act.with_value(|a| a(Act::Share))>"Share"</button>
+                                    <button type="button" class="secondary" disabled=move || busy.get()
+                                        on:click=move |_| act.with_value(|a| a(Act::ShareUnverified))>"Share without verifying"</button>
                                 }.into_any()
                             } else {
                                 view! {
                                     <button type="button" disabled=move || busy.get()
-                                        on:click=move |_| act.with_value(|a| a(true))>"Share"</button>
+                                        on:click=move |_| act.with_value(|a| a(Act::Share))>"Share"</button>
                                 }.into_any()
                             }}
                             <button type="button" class="secondary" on:click=move |_| vault.dialog.set(None)>"Cancel"</button>
@@ -276,11 +344,16 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 crate::browser::next_paint().await;
                 let Some(keys) = session.keys() else { return };
+                let Some(key) = super::actions::file_key(&keys, &row) else {
+                    error.set(Some("This file's key could not be opened.".into()));
+                    busy.set(false);
+                    return;
+                };
                 let pw = (!pw.is_empty()).then_some(pw);
                 match crate::client::sharing::create_link(
                     &keys,
                     &row.id,
-                    &row.wrapped_key,
+                    &key,
                     expires_at,
                     max_downloads,
                     pw.as_deref(),
@@ -343,6 +416,8 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
 #[component]
 pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
     let vault = use_vault();
+    let session = use_session();
+    let revoked = RwSignal::new(None::<String>);
     let grants = RwSignal::new(Vec::<GrantInfo>::new());
     let links = RwSignal::new(Vec::<LinkInfo>::new());
     let loaded = RwSignal::new(false);
@@ -377,8 +452,9 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
             let file_id = file_id.clone();
             #[cfg(feature = "hydrate")]
             leptos::task::spawn_local(async move {
-                if let Err(e) = crate::client::sharing::revoke_grant(&file_id, &grantee).await {
-                    error.set(Some(e.message()));
+                match crate::client::sharing::revoke_grant(&file_id, &grantee).await {
+                    Ok(()) => revoked.set(Some(grantee)),
+                    Err(e) => error.set(Some(e.message())),
                 }
                 refresh.update(|n| *n += 1);
             });
@@ -390,8 +466,9 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
         let file_id = file_id.clone();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::client::sharing::revoke_link(&file_id, &link_id).await {
-                error.set(Some(e.message()));
+            match crate::client::sharing::revoke_link(&file_id, &link_id).await {
+                Ok(()) => revoked.set(Some("the link".into())),
+                Err(e) => error.set(Some(e.message())),
             }
             refresh.update(|n| *n += 1);
         });
@@ -400,9 +477,26 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
     };
     let revoke_grant = StoredValue::new(revoke_grant);
     let revoke_link = StoredValue::new(revoke_link);
+    let reencrypt_row = row.clone();
+    let reencrypt = move |_| {
+        let row = reencrypt_row.clone();
+        let keep = grants.get_untracked();
+        vault.dialog.set(None);
+        #[cfg(feature = "hydrate")]
+        super::actions::start_reencrypt(vault, session, row, keep);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (row, keep, session);
+    };
     view! {
         <Modal title=format!("Who has access to “{}”", row.name)>
-            <p class="muted">"Revoking stops future downloads. A copy someone already downloaded cannot be recalled."</p>
+            <p class="muted">"Revoking stops future downloads from Coffer. Whoever already had the key \
+                can still read the version they saw (a copy they downloaded, or the file with the key \
+                they hold): to stop that, re-encrypt the file with a new key."</p>
+            {move || revoked.get().map(|who| view! {
+                <p class="notice" role="status" data-testid="revoked-note">{format!(
+                    "Revoked {who}. Anyone who already had the key can still read the version they \
+                     saw. Re-encrypt with a new key so they cannot read it again.")}</p>
+            })}
             <ErrorMessage error/>
             <Show when=move || loaded.get() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 <h3>"People"</h3>
@@ -445,6 +539,10 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
                 </Show>
             </Show>
             <div class="button-row">
+                <button type="button" class="secondary" on:click=reencrypt
+                    title="New file key; the people listed keep access, links stop working">
+                    "Re-encrypt with a new key"
+                </button>
                 <button type="button" class="secondary" on:click=move |_| vault.dialog.set(None)>"Close"</button>
             </div>
         </Modal>
