@@ -9,7 +9,10 @@
 #      with S3 storage (a fresh bucket per test)
 #   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
 #   5. cargo leptos build (debug), a real server on a free loopback port, Playwright in Debian's
-#      headless Chromium against it
+#      headless Chromium against it; the "malicious server" suite edits that server's database
+#      and blob store between page loads (end2end/tools/db.py, the hostile_server example of
+#      coffer-crypto), and the upgrade suite starts a second server on a copy of the format-v1
+#      fixture (end2end/fixtures/v1)
 #   6. the zero-knowledge check: the e2e run's password, recovery key, exported file key and a
 #      marker put into file names and contents must appear nowhere in the database, the blob
 #      store or the server log
@@ -50,6 +53,9 @@ step "native tests (crypto, app, migrations, server on SQLite + PostgreSQL + Mar
 cargo test -p coffer-crypto -p coffer-migration -p coffer-server
 cargo test -p coffer-app --features ssr
 
+# The hostile server's tool for the malicious-server e2e suite (built here, used in step 5).
+cargo build -p coffer-crypto --example hostile_server
+
 step "crypto golden vectors in Wasm"
 cargo test -p coffer-crypto --target wasm32-unknown-unknown
 
@@ -84,7 +90,8 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
 (
     cd end2end
     COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
-        COFFER_E2E_SITE_ROOT="$SITE_ROOT" npx playwright test
+        COFFER_E2E_SITE_ROOT="$SITE_ROOT" COFFER_E2E_DATA_DIR="$WORK/data" \
+        COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
 ) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 

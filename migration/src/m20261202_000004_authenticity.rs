@@ -48,6 +48,18 @@ enum AccountRecords {
     UpdatedAt,
 }
 
+/// A blob column for up to a few hundred KiB: MySQL's `BLOB` stops at 64 KiB, so it gets
+/// `MEDIUMBLOB` (16 MiB); SQLite's BLOB and PostgreSQL's bytea have no such limit.
+fn large_blob<T: IntoIden>(manager: &SchemaManager, col: T) -> ColumnDef {
+    let mut def = ColumnDef::new(col);
+    def.not_null();
+    match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::MySql => def.custom(Alias::new("MEDIUMBLOB")),
+        _ => def.blob(),
+    };
+    def
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -80,7 +92,7 @@ impl MigrationTrait for Migration {
                     .table(AccountRecords::Table)
                     .col(big_integer(AccountRecords::UserId).primary_key())
                     .col(big_integer(AccountRecords::Revision))
-                    .col(blob(AccountRecords::Sealed))
+                    .col(large_blob(manager, AccountRecords::Sealed))
                     .col(big_integer(AccountRecords::UpdatedAt))
                     .foreign_key(&mut owned_by_user(
                         "fk_account_records_user",

@@ -866,6 +866,11 @@ async fn put_versions(
             "At most {MAX_VERSIONS_PER_REQUEST} versions per request."
         )));
     }
+    // Every item's shape first: a malformed batch changes nothing.
+    for item in &batch.versions {
+        sealed_metadata_from(&item.version.sealed_metadata)?;
+        new_version(&item.version.key_slot, &item.version.version_record)?;
+    }
     let mut results = Vec::with_capacity(batch.versions.len());
     for item in &batch.versions {
         let status = match put_version(&state, owner, &item.id, &item.version).await {

@@ -1,8 +1,10 @@
 //! Sharing over HTTP against a real server: public keys, grants and the files shared with a
-//! user, share links (validation, tokens, the per-link rate limit, the atomic download counter,
-//! expiry, revocation, the janitor) and contacts. Every case runs on SQLite, PostgreSQL and
-//! MariaDB. Files are real Coffer ciphertext uploaded through the vault API, and keys are wrapped
-//! and derived with the crypto crate, as the browser does.
+//! user (signed by the sharer, for the grantee's current key), the grants a user made, share
+//! links (validation, tokens, the per-link rate limit, the atomic download counter, expiry,
+//! revocation, the janitor, what opening tells about the owner), contacts and the account
+//! record (revisions, compare-and-swap, its own body limit). Every case runs on SQLite,
+//! PostgreSQL and MariaDB. Files are real Coffer ciphertext uploaded through the vault API as
+//! format v2, and keys are wrapped, signed and derived with the crypto crate, as the browser does.
 
 mod common;
 
@@ -14,11 +16,13 @@ use std::{
 
 use coffer_app::{backend::Clock, keyring::Registration, wire::b64};
 use coffer_crypto::{
-    ciphertext_len, link_token_digest, open_metadata, seal_metadata, unwrap_file_key,
-    wrap_file_key, FileId, FileKey, FileMetadata, KdfParams, LinkKeys, LinkPassword, LinkSecret,
-    StreamDecryptor, StreamEncryptor,
+    ciphertext_len, link_token_digest, open_account_record, open_metadata, seal_account_record,
+    seal_metadata, sign_grant, unwrap_file_key, verify_file_version, verify_grant, wrap_file_key,
+    AccountRecord, ContentBinding, ContentDigest, FileKey, FileMetadata, FileVersion,
+    IdentityKeyPair, KdfParams, LinkKeys, LinkPassword, LinkSecret, PinnedContact, PublicKey,
+    StreamDecryptor, StreamEncryptor, Trust,
 };
-use common::{session_cookie, Backend, TestServer};
+use common::{file_id, session_cookie, version_fields, Backend, TestServer};
 use rand::RngCore;
 use rand_core::OsRng;
 use reqwest::{header, Method, StatusCode};
@@ -50,6 +54,16 @@ on_every_database!(
     the_janitor_purges_dead_links_and_expired_grants,
     contacts_are_stored_replaced_and_deleted_per_owner,
     anonymous_callers_get_401_and_public_link_routes_need_no_account,
+    a_grant_for_a_key_that_is_not_the_grantees_current_one_is_409,
+    unsigned_grant_bodies_are_refused,
+    the_grants_list_shows_only_the_callers_own_live_grants,
+    v1_files_and_grants_are_shared_without_records_or_signatures,
+    a_link_open_returns_the_owners_public_key_and_the_version_record,
+    the_account_record_is_created_read_and_replaced_by_revision,
+    parallel_account_record_writers_from_one_revision_exactly_one_wins,
+    another_user_can_never_read_or_overwrite_my_account_record,
+    malformed_account_records_are_400_and_store_nothing,
+    a_200_kb_account_record_is_accepted_and_an_over_limit_body_is_413,
 );
 
 /// Sessions that outlive the hours these tests move the clock by.
@@ -83,10 +97,6 @@ fn random_bytes(len: usize) -> Vec<u8> {
     v
 }
 
-fn file_id(hex_id: &str) -> FileId {
-    FileId::from_bytes(hex::decode(hex_id).unwrap().try_into().unwrap())
-}
-
 fn random_hex_id() -> String {
     hex::encode(random_bytes(16))
 }
@@ -94,6 +104,8 @@ fn random_hex_id() -> String {
 /// A committed file, as its owner's browser knows it.
 struct File {
     id: String,
+    /// The owner's public key.
+    owner: PublicKey,
     key: FileKey,
     plaintext: Vec<u8>,
     ciphertext: Vec<u8>,
@@ -183,30 +195,46 @@ async fn upload(s: &TestServer, u: &User, name: &str, plaintext: &[u8]) -> File 
         size: plaintext.len() as u64,
         modified_ms: 1_700_000_000_000,
     };
-    let body = json!({
-        "sealed_metadata": b64::encode(&seal_metadata(&key, &fid, &meta, &mut OsRng).unwrap()),
-        "wrapped_key": b64::encode(&wrap_file_key(&u.reg.keys.public_key(), &key, &fid, &mut OsRng)),
-    });
+    let sealed = seal_metadata(&key, &fid, &meta, &mut OsRng).unwrap();
+    let version = FileVersion::first(ContentDigest::of_ciphertext(&ciphertext).unwrap());
+    let body = version_fields(&u.reg.keys, &fid, &version, &sealed, &key);
     let path = format!("/api/uploads/{upload_id}/complete");
     let res = call(s, Method::POST, &path, Some(u), Some(body)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     File {
         id,
+        owner: u.reg.keys.public_key(),
         key,
         plaintext: plaintext.to_vec(),
         ciphertext,
     }
 }
 
-/// The body of a grant of `f` to `to`: the file key wrapped to `to`'s public key.
-fn grant_body(f: &File, to: &User, expires_at: Option<i64>) -> Value {
-    let wrapped = wrap_file_key(
-        &to.reg.keys.public_key(),
-        &f.key,
-        &file_id(&f.id),
-        &mut OsRng,
-    );
-    json!({ "grantee": to.name, "wrapped_key": b64::encode(&wrapped), "expires_at": expires_at })
+/// The body of a grant of `f` to `to` made by `by`: the file key wrapped to `to`'s public key,
+/// and `by`'s signature over the file, that key, the wrapped key and the expiry.
+fn grant_body(by: &User, f: &File, to: &User, expires_at: Option<i64>) -> Value {
+    grant_body_for_key(by, f, &to.name, &to.reg.keys.public_key(), expires_at)
+}
+
+/// [`grant_body`] for `grantee` as known by the public key `key` (which may not be theirs).
+fn grant_body_for_key(
+    by: &User,
+    f: &File,
+    grantee: &str,
+    key: &PublicKey,
+    expires_at: Option<i64>,
+) -> Value {
+    let fid = file_id(&f.id);
+    let wrapped = wrap_file_key(key, &f.key, &fid, &mut OsRng);
+    let signature = sign_grant(&by.reg.keys.identity, &fid, key, &wrapped, expires_at);
+    assert_eq!((signature.len(), signature[0]), (65, 0x0D));
+    json!({
+        "grantee": grantee,
+        "grantee_key": b64::encode(&key.to_bytes()),
+        "wrapped_key": b64::encode(&wrapped),
+        "signature": b64::encode(&signature),
+        "expires_at": expires_at,
+    })
 }
 
 async fn grant(
@@ -222,7 +250,7 @@ async fn grant(
         Method::POST,
         &path,
         Some(owner),
-        Some(grant_body(f, to, expires_at)),
+        Some(grant_body(owner, f, to, expires_at)),
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -246,6 +274,7 @@ async fn shared_with(s: &TestServer, u: &User) -> Vec<Value> {
 /// A share link as the owner's browser makes it; the secret stays here.
 struct Link {
     id: String,
+    secret: LinkSecret,
     keys: LinkKeys,
     token: String,
 }
@@ -257,9 +286,10 @@ impl Link {
 }
 
 /// Makes a link for `f` (with a password, at the lowest Argon2id cost) and its creation body.
+/// Its id is the v2 one, derived from the secret, the owner's key and the file id.
 fn make_link(f: &File, password: Option<&str>) -> (Link, Value) {
-    let id = random_hex_id();
     let secret = LinkSecret::generate(&mut OsRng);
+    let id = hex::encode(secret.link_id(&f.owner, &file_id(&f.id)).unwrap());
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
     let pw = password.map(|p| LinkPassword {
@@ -283,7 +313,15 @@ fn make_link(f: &File, password: Option<&str>) -> (Link, Value) {
         "max_downloads": null,
     });
     let token = b64::encode(&keys.auth_token());
-    (Link { id, keys, token }, body)
+    (
+        Link {
+            id,
+            secret,
+            keys,
+            token,
+        },
+        body,
+    )
 }
 
 /// Creates a link on `f` with the given limits; returns it and the server's answer.
@@ -344,9 +382,7 @@ fn wrong_token() -> String {
 
 /// Counts rows behind the server's back (its own connection to the test database).
 async fn count_rows(s: &TestServer, table: &str, file: &File) -> i64 {
-    let db = sea_orm::Database::connect(s.config.database_url.expose().as_str())
-        .await
-        .unwrap();
+    let db = s.db().await;
     let sql = format!(
         "SELECT COUNT(*) AS n FROM {table} WHERE file_id = '{}'",
         file.id
@@ -403,9 +439,10 @@ async fn grants_are_created_listed_replaced_and_revoked(b: Backend) {
     // Re-granting replaces the wrapped key and the expiry (the name is normalized).
     s.advance(Duration::from_secs(60));
     let later = now + 60_000;
-    let mut body = grant_body(&f, &bob, Some(later + DAY_MS));
+    let mut body = grant_body(&alice, &f, &bob, Some(later + DAY_MS));
     body["grantee"] = json!("  BOB ");
     let new_key = body["wrapped_key"].clone();
+    let new_signature = body["signature"].clone();
     let path = format!("/api/files/{}/grants", f.id);
     let res = call(&s, Method::POST, &path, Some(&alice), Some(body)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -419,6 +456,7 @@ async fn grants_are_created_listed_replaced_and_revoked(b: Backend) {
     let shared = shared_with(&s, &bob).await;
     assert_eq!(shared.len(), 1);
     assert_eq!(shared[0]["wrapped_key"], new_key);
+    assert_eq!(shared[0]["grant_signature"], new_signature);
 
     // Revoking.
     let revoke = |who: &str| format!("/api/files/{}/grants/{who}", f.id);
@@ -453,7 +491,7 @@ async fn non_owners_get_404_on_every_owner_route(b: Backend) {
             (
                 Method::POST,
                 format!("/api/files/{}/grants", f.id),
-                Some(grant_body(&f, &mallory, None)),
+                Some(grant_body(intruder, &f, &mallory, None)),
             ),
             (Method::GET, format!("/api/files/{}/grants", f.id), None),
             (
@@ -540,7 +578,7 @@ async fn grants_to_unknown_users_or_yourself_or_malformed_are_refused(b: Backend
     let path = format!("/api/files/{}/grants", f.id);
     let now = s.clock.now_ms();
 
-    let mut body = grant_body(&f, &bob, None);
+    let mut body = grant_body(&alice, &f, &bob, None);
     body["grantee"] = json!("nobody");
     let res = call(&s, Method::POST, &path, Some(&alice), Some(body)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -549,13 +587,13 @@ async fn grants_to_unknown_users_or_yourself_or_malformed_are_refused(b: Backend
         r#"{"error":"not_found","message":"No Coffer user has that name."}"#
     );
 
-    let good = grant_body(&f, &bob, None);
+    let good = grant_body(&alice, &f, &bob, None);
     let with = |field: &str, value: Value| {
         let mut v = good.clone();
         v[field] = value;
         v
     };
-    let own = grant_body(&f, &alice, None);
+    let own = grant_body(&alice, &f, &alice, None);
     let mut own_upper = own.clone();
     own_upper["grantee"] = json!(" ALICE");
     let mut unknown_field = good.clone();
@@ -568,6 +606,8 @@ async fn grants_to_unknown_users_or_yourself_or_malformed_are_refused(b: Backend
         with("wrapped_key", json!(b64::encode(&[6; 114]))),
         with("wrapped_key", json!("not base64!")),
         with("wrapped_key", json!(null)),
+        with("grantee_key", json!("not base64!")),
+        with("grantee_key", json!(null)),
         with("expires_at", json!(now)),
         with("expires_at", json!(now - 1)),
         with("expires_at", json!("tomorrow")),
@@ -600,9 +640,27 @@ async fn a_grantee_lists_downloads_and_decrypts_a_shared_file_then_leaves_it(b: 
     let listed = shared_with(&s, &bob).await;
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["id"], g.id.as_str(), "newest first");
+    // The signature covers the expiry the grant has.
+    let g_expiry = listed[0]["expires_at"].as_i64();
+    assert!(g_expiry.is_some());
+    verify_grant(
+        &alice.reg.keys.public_key(),
+        &file_id(&g.id),
+        &bob.reg.keys.public_key(),
+        &b64::decode(listed[0]["wrapped_key"].as_str().unwrap()).unwrap(),
+        g_expiry,
+        &b64::decode(listed[0]["grant_signature"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
     let entry = &listed[1];
     assert_eq!(entry["id"], f.id.as_str());
-    assert_eq!(entry["owner"], "alice");
+    assert_eq!(entry["sharer"], "alice");
+    assert!(entry.get("owner").is_none(), "{entry}");
+    let alice_key = alice.reg.keys.public_key();
+    assert_eq!(
+        entry["sharer_public_key"],
+        b64::encode(&alice_key.to_bytes()).as_str()
+    );
     assert_eq!(entry["ciphertext_size"], f.ciphertext.len() as u64);
     assert_eq!(entry["chunk_size"], CHUNK);
     assert_eq!(entry["shared_at"], shared_at);
@@ -616,12 +674,27 @@ async fn a_grantee_lists_downloads_and_decrypts_a_shared_file_then_leaves_it(b: 
         .unwrap()
         .clone();
     assert_eq!(entry["sealed_metadata"], owners_entry["sealed_metadata"]);
-    assert_ne!(entry["wrapped_key"], owners_entry["wrapped_key"]);
-    // Bob opens it with his own identity key, as his browser will.
+    assert_eq!(entry["version_record"], owners_entry["version_record"]);
+    assert_ne!(entry["wrapped_key"], owners_entry["key_slot"]);
+    assert!(owners_entry.get("wrapped_key").is_none(), "{owners_entry}");
+    // Bob checks who shared it and that the owner made this version, then opens it with his
+    // own identity key, as his browser will.
     let fid = file_id(&f.id);
     let wrapped = b64::decode(entry["wrapped_key"].as_str().unwrap()).unwrap();
-    let key = unwrap_file_key(&bob.reg.keys.identity, &wrapped, &fid).unwrap();
+    let signature = b64::decode(entry["grant_signature"].as_str().unwrap()).unwrap();
+    let bob_key = bob.reg.keys.public_key();
+    verify_grant(&alice_key, &fid, &bob_key, &wrapped, None, &signature).unwrap();
+    assert!(verify_grant(&alice_key, &fid, &bob_key, &wrapped, Some(1), &signature).is_err());
+    assert!(verify_grant(&bob_key, &fid, &bob_key, &wrapped, None, &signature).is_err());
+    let record = b64::decode(entry["version_record"].as_str().unwrap()).unwrap();
     let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    let version = verify_file_version(&alice_key, &fid, &record, &sealed).unwrap();
+    assert_eq!(version.number, 1);
+    assert_eq!(
+        version.content,
+        ContentBinding::Digest(ContentDigest::of_ciphertext(&f.ciphertext).unwrap())
+    );
+    let key = unwrap_file_key(&bob.reg.keys.identity, &wrapped, &fid).unwrap();
     assert_eq!(
         open_metadata(&key, &fid, &sealed).unwrap().name,
         "holiday.jpg"
@@ -645,6 +718,11 @@ async fn a_grantee_lists_downloads_and_decrypts_a_shared_file_then_leaves_it(b: 
     assert_eq!(h[header::CACHE_CONTROL], "private, no-store");
     let bytes = res.bytes().await.unwrap();
     assert!(bytes[..] == f.ciphertext[..], "identical ciphertext");
+    assert_eq!(
+        ContentBinding::Digest(ContentDigest::of_ciphertext(&bytes).unwrap()),
+        version.content,
+        "the content is the owner's version"
+    );
     assert!(decrypt(&key, &f.id, &bytes) == f.plaintext);
 
     // Ranges, 416 and HEAD behave as on the owner's download.
@@ -995,6 +1073,11 @@ async fn a_link_opens_with_the_right_token_only_and_opening_is_not_a_download(b:
         assert_eq!(res.status(), StatusCode::OK);
         let opened = json_of(res).await;
         assert_eq!(opened["file_id"], f.id.as_str());
+        assert_eq!(
+            opened["owner_public_key"],
+            b64::encode(&alice.reg.keys.public_key().to_bytes()).as_str()
+        );
+        assert!(opened["version_record"].is_string());
         assert_eq!(opened["ciphertext_size"], f.ciphertext.len() as u64);
         assert_eq!(opened["chunk_size"], CHUNK);
         assert_eq!(opened["expires_at"], expires);
@@ -1530,6 +1613,842 @@ async fn contacts_are_stored_replaced_and_deleted_per_owner(b: Backend) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Format v2: grants are signed for the grantee's current key, the grants a user made, and what
+// shares and links tell about the owner
+
+/// Posts the grant body of `f` from `by` to `to` and returns that body (what was signed).
+async fn grant_with_body(
+    s: &TestServer,
+    by: &User,
+    f: &File,
+    to: &User,
+    expires_at: Option<i64>,
+) -> Value {
+    let body = grant_body(by, f, to, expires_at);
+    let path = format!("/api/files/{}/grants", f.id);
+    let res = call(s, Method::POST, &path, Some(by), Some(body.clone())).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    body
+}
+
+async fn outgoing_grants(s: &TestServer, u: &User) -> Vec<Value> {
+    get_json(s, "/api/grants", u).await["grants"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn key_b64(key: &PublicKey) -> String {
+    b64::encode(&key.to_bytes())
+}
+
+async fn a_grant_for_a_key_that_is_not_the_grantees_current_one_is_409(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let carol = user(&s, "carol").await;
+    let f = upload(&s, &alice, "for bob", b"for bob only").await;
+    let path = format!("/api/files/{}/grants", f.id);
+
+    let stranger = IdentityKeyPair::generate(&mut OsRng).public_key();
+    let mut mixed = grant_body(&alice, &f, &bob, None);
+    mixed["grantee_key"] = json!(key_b64(&carol.reg.keys.public_key()));
+    let attempts = [
+        (
+            "carol's key, named bob",
+            grant_body_for_key(&alice, &f, "bob", &carol.reg.keys.public_key(), None),
+        ),
+        (
+            "a key nobody has",
+            grant_body_for_key(&alice, &f, "bob", &stranger, None),
+        ),
+        (
+            "alice's own key, named bob",
+            grant_body_for_key(&alice, &f, "bob", &alice.reg.keys.public_key(), None),
+        ),
+        ("wrapped to bob, claimed for carol's key", mixed),
+    ];
+    for (what, body) in attempts {
+        let res = call(&s, Method::POST, &path, Some(&alice), Some(body)).await;
+        expect_error(res, StatusCode::CONFLICT, "conflict", what).await;
+    }
+    assert!(grants_of(&s, &alice, &f).await.is_empty());
+    assert!(shared_with(&s, &bob).await.is_empty());
+
+    // Bob's key changes after alice looked it up: the grant she prepared is refused.
+    let stale = grant_body(&alice, &f, &bob, None);
+    let new_identity = IdentityKeyPair::generate(&mut OsRng);
+    let new_key = new_identity.public_key();
+    s.replace_public_key("bob", new_key.to_bytes()).await;
+    let res = call(&s, Method::POST, &path, Some(&alice), Some(stale.clone())).await;
+    expect_error(res, StatusCode::CONFLICT, "conflict", "bob's old key").await;
+    assert!(grants_of(&s, &alice, &f).await.is_empty());
+    assert!(outgoing_grants(&s, &alice).await.is_empty());
+
+    // Looked up again, the key is the new one, and a grant made for it goes through.
+    let looked_up = get_json(&s, "/api/users/bob/key", &alice).await;
+    assert_eq!(looked_up["public_key"], key_b64(&new_key).as_str());
+    let fresh = grant_body_for_key(&alice, &f, "bob", &new_key, None);
+    let res = call(&s, Method::POST, &path, Some(&alice), Some(fresh.clone())).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let shared = shared_with(&s, &bob).await;
+    assert_eq!(shared.len(), 1);
+    let wrapped = b64::decode(shared[0]["wrapped_key"].as_str().unwrap()).unwrap();
+    assert_eq!(shared[0]["wrapped_key"], fresh["wrapped_key"]);
+    let key = unwrap_file_key(&new_identity, &wrapped, &file_id(&f.id)).unwrap();
+    assert!(key.export() == f.key.export());
+    // Re-sending the stale one now would replace a good grant: still refused, and the good one
+    // stays.
+    let res = call(&s, Method::POST, &path, Some(&alice), Some(stale)).await;
+    expect_error(res, StatusCode::CONFLICT, "conflict", "stale again").await;
+    assert_eq!(
+        shared_with(&s, &bob).await[0]["wrapped_key"],
+        fresh["wrapped_key"]
+    );
+}
+
+async fn unsigned_grant_bodies_are_refused(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let f = upload(&s, &alice, "a.txt", b"abc").await;
+    let path = format!("/api/files/{}/grants", f.id);
+    let good = grant_body(&alice, &f, &bob, None);
+    let with = |field: &str, value: Value| {
+        let mut v = good.clone();
+        v[field] = value;
+        v
+    };
+    let without = |fields: &[&str]| {
+        let mut v = good.clone();
+        for field in fields {
+            v.as_object_mut().unwrap().remove(*field);
+        }
+        v
+    };
+    let signature = b64::decode(good["signature"].as_str().unwrap()).unwrap();
+    let retagged = |tag: u8| {
+        let mut sig = signature.clone();
+        sig[0] = tag;
+        with("signature", json!(b64::encode(&sig)))
+    };
+    for (what, body) in [
+        // The format-v1 body: no signature, no key.
+        ("v1 body", without(&["signature", "grantee_key"])),
+        ("no signature", without(&["signature"])),
+        ("no grantee key", without(&["grantee_key"])),
+        ("null signature", with("signature", json!(null))),
+        ("empty signature", with("signature", json!(""))),
+        ("not base64", with("signature", json!("***"))),
+        (
+            "64 bytes",
+            with("signature", json!(b64::encode(&signature[..64]))),
+        ),
+        (
+            "66 bytes",
+            with(
+                "signature",
+                json!(b64::encode(&[&signature[..], &[0]].concat())),
+            ),
+        ),
+        ("tag 0x09", retagged(0x09)),
+        ("tag 0x00", retagged(0x00)),
+        (
+            "the wrapped key as signature",
+            with("signature", good["wrapped_key"].clone()),
+        ),
+    ] {
+        let res = call(&s, Method::POST, &path, Some(&alice), Some(body)).await;
+        expect_error(res, StatusCode::BAD_REQUEST, "invalid", what).await;
+    }
+    assert!(grants_of(&s, &alice, &f).await.is_empty());
+    assert!(shared_with(&s, &bob).await.is_empty());
+    let res = call(&s, Method::POST, &path, Some(&alice), Some(good)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// What `GET /api/grants` lists for a grant made with `body` from `f` to `to`.
+fn outgoing_entry(f: &File, to: &User, body: &Value, created_at: i64) -> Value {
+    json!({
+        "file_id": f.id,
+        "grantee": to.name,
+        "grantee_public_key": key_b64(&to.reg.keys.public_key()),
+        "granted_key": body["grantee_key"],
+        "wrapped_key": body["wrapped_key"],
+        "signature": body["signature"],
+        "created_at": created_at,
+        "expires_at": body["expires_at"],
+    })
+}
+
+async fn the_grants_list_shows_only_the_callers_own_live_grants(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let carol = user(&s, "carol").await;
+    let dave = user(&s, "dave").await;
+    let f = upload(&s, &alice, "f", b"f").await;
+    let g = upload(&s, &alice, "g", b"g").await;
+    let h = upload(&s, &bob, "h", b"h").await;
+    let now = s.clock.now_ms();
+    let f_bob = grant_with_body(&s, &alice, &f, &bob, None).await;
+    let f_carol = grant_with_body(&s, &alice, &f, &carol, Some(now + 3_600_000)).await;
+    let g_bob = grant_with_body(&s, &alice, &g, &bob, Some(now + DAY_MS)).await;
+    let h_alice = grant_with_body(&s, &bob, &h, &alice, None).await;
+    let h_carol = grant_with_body(&s, &bob, &h, &carol, None).await;
+
+    // By file id, then by grantee (bob registered before carol).
+    let mut want = vec![
+        outgoing_entry(&f, &bob, &f_bob, now),
+        outgoing_entry(&f, &carol, &f_carol, now),
+        outgoing_entry(&g, &bob, &g_bob, now),
+    ];
+    want.sort_by(|x, y| x["file_id"].as_str().cmp(&y["file_id"].as_str()));
+    assert_eq!(outgoing_grants(&s, &alice).await, want);
+    assert_eq!(
+        outgoing_grants(&s, &bob).await,
+        vec![
+            outgoing_entry(&h, &alice, &h_alice, now),
+            outgoing_entry(&h, &carol, &h_carol, now),
+        ]
+    );
+    // Being granted something is not making a grant.
+    assert!(outgoing_grants(&s, &carol).await.is_empty());
+    assert!(outgoing_grants(&s, &dave).await.is_empty());
+    // Each signature is the sharer's, over what is listed.
+    for entry in outgoing_grants(&s, &alice).await {
+        let granted =
+            PublicKey::from_bytes(&b64::decode(entry["granted_key"].as_str().unwrap()).unwrap())
+                .unwrap();
+        verify_grant(
+            &alice.reg.keys.public_key(),
+            &file_id(entry["file_id"].as_str().unwrap()),
+            &granted,
+            &b64::decode(entry["wrapped_key"].as_str().unwrap()).unwrap(),
+            entry["expires_at"].as_i64(),
+            &b64::decode(entry["signature"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+    }
+
+    // An expired grant and a revoked one drop out.
+    s.advance(HOUR);
+    let listed = outgoing_grants(&s, &alice).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(!listed.contains(&outgoing_entry(&f, &carol, &f_carol, now)));
+    let res = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/files/{}/grants/bob", g.id),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        outgoing_grants(&s, &alice).await,
+        vec![outgoing_entry(&f, &bob, &f_bob, now)]
+    );
+    // A grantee leaving removes it from the sharer's list too.
+    let res = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/shared/{}", h.id),
+        Some(&carol),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        outgoing_grants(&s, &bob).await,
+        vec![outgoing_entry(&h, &alice, &h_alice, now)]
+    );
+
+    // When a grantee's key changes, the list shows both the key now and the one granted to.
+    let new_key = IdentityKeyPair::generate(&mut OsRng).public_key();
+    s.replace_public_key("bob", new_key.to_bytes()).await;
+    let listed = outgoing_grants(&s, &alice).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["grantee_public_key"], key_b64(&new_key).as_str());
+    assert_eq!(
+        listed[0]["granted_key"],
+        key_b64(&bob.reg.keys.public_key()).as_str()
+    );
+}
+
+async fn v1_files_and_grants_are_shared_without_records_or_signatures(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let f = upload(&s, &alice, "old", b"from format v1").await;
+    let fid = file_id(&f.id);
+    let body = grant_with_body(&s, &alice, &f, &bob, None).await;
+    let own_wrap = wrap_file_key(&alice.reg.keys.public_key(), &f.key, &fid, &mut OsRng);
+    s.make_v1_file(&f.id, own_wrap).await;
+    s.make_v1_grants(&f.id).await;
+
+    let shared = shared_with(&s, &bob).await;
+    assert_eq!(shared.len(), 1);
+    let entry = &shared[0];
+    assert_eq!(entry["sharer"], "alice");
+    assert_eq!(
+        entry["sharer_public_key"],
+        key_b64(&alice.reg.keys.public_key()).as_str()
+    );
+    assert_eq!(entry["version_record"], Value::Null);
+    assert_eq!(entry["grant_signature"], Value::Null);
+    assert_eq!(entry["wrapped_key"], body["wrapped_key"]);
+    let wrapped = b64::decode(entry["wrapped_key"].as_str().unwrap()).unwrap();
+    let key = unwrap_file_key(&bob.reg.keys.identity, &wrapped, &fid).unwrap();
+    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(open_metadata(&key, &fid, &sealed).unwrap().name, "old");
+    let listed = outgoing_grants(&s, &alice).await;
+    assert_eq!(
+        listed,
+        vec![json!({
+            "file_id": f.id, "grantee": "bob",
+            "grantee_public_key": key_b64(&bob.reg.keys.public_key()),
+            "granted_key": null, "wrapped_key": body["wrapped_key"], "signature": null,
+            "created_at": s.clock.now_ms(), "expires_at": null,
+        })]
+    );
+
+    // Granting again signs it; upgrading the file gives it a record the grantee can check.
+    let again = grant_with_body(&s, &alice, &f, &bob, None).await;
+    assert_eq!(
+        shared_with(&s, &bob).await[0]["grant_signature"],
+        again["signature"]
+    );
+    let upgrade = version_fields(
+        &alice.reg.keys,
+        &fid,
+        &FileVersion {
+            number: 1,
+            content: ContentBinding::Unbound,
+        },
+        &sealed,
+        &f.key,
+    );
+    let res = call(
+        &s,
+        Method::PUT,
+        &format!("/api/files/{}/metadata", f.id),
+        Some(&alice),
+        Some(upgrade.clone()),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let entry = shared_with(&s, &bob).await[0].clone();
+    assert_eq!(entry["version_record"], upgrade["version_record"]);
+    let record = b64::decode(entry["version_record"].as_str().unwrap()).unwrap();
+    let version =
+        verify_file_version(&alice.reg.keys.public_key(), &fid, &record, &sealed).unwrap();
+    assert_eq!(version.content, ContentBinding::Unbound);
+}
+
+async fn a_link_open_returns_the_owners_public_key_and_the_version_record(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let f = upload(&s, &alice, "linked.txt", b"via a link").await;
+    let fid = file_id(&f.id);
+    let (l, _) = link(&s, &alice, &f, None, None).await;
+    let owners_entry = get_json(&s, "/api/files", &alice).await["files"][0].clone();
+
+    let opened = json_of(open_link(&s, &l.id, &l.token).await).await;
+    let alice_key = alice.reg.keys.public_key();
+    assert_eq!(opened["owner_public_key"], key_b64(&alice_key).as_str());
+    // The visitor's browser checks that the link id binds this owner and file, and that the
+    // owner signed this version (of this metadata).
+    let owner =
+        PublicKey::from_bytes(&b64::decode(opened["owner_public_key"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert!(l.secret.is_link_id(&l.id_bytes(), &owner, &fid));
+    assert!(!l
+        .secret
+        .is_link_id(&l.id_bytes(), &bob.reg.keys.public_key(), &fid));
+    assert_eq!(opened["version_record"], owners_entry["version_record"]);
+    assert_eq!(opened["sealed_metadata"], owners_entry["sealed_metadata"]);
+    let record = b64::decode(opened["version_record"].as_str().unwrap()).unwrap();
+    let sealed = b64::decode(opened["sealed_metadata"].as_str().unwrap()).unwrap();
+    let version = verify_file_version(&owner, &fid, &record, &sealed).unwrap();
+    assert_eq!(
+        version,
+        FileVersion::first(ContentDigest::of_ciphertext(&f.ciphertext).unwrap())
+    );
+    let wrapped = b64::decode(opened["wrapped_key"].as_str().unwrap()).unwrap();
+    let key = l.keys.unwrap_file_key(&wrapped, &l.id_bytes()).unwrap();
+    assert_eq!(
+        open_metadata(&key, &fid, &sealed).unwrap().name,
+        "linked.txt"
+    );
+
+    // After a rename the link shows the new version.
+    let meta = FileMetadata {
+        name: "renamed.txt".into(),
+        mime: "text/plain".into(),
+        size: 10,
+        modified_ms: 0,
+    };
+    let renamed = seal_metadata(&f.key, &fid, &meta, &mut OsRng).unwrap();
+    let next = version_fields(
+        &alice.reg.keys,
+        &fid,
+        &version.next().unwrap(),
+        &renamed,
+        &f.key,
+    );
+    let res = call(
+        &s,
+        Method::PUT,
+        &format!("/api/files/{}/metadata", f.id),
+        Some(&alice),
+        Some(next.clone()),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let opened = json_of(open_link(&s, &l.id, &l.token).await).await;
+    assert_eq!(opened["version_record"], next["version_record"]);
+    assert_eq!(opened["sealed_metadata"], next["sealed_metadata"]);
+    let record = b64::decode(opened["version_record"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        verify_file_version(&owner, &fid, &record, &renamed)
+            .unwrap()
+            .number,
+        2
+    );
+
+    // A file from format v1 has no record; the owner's key is there all the same.
+    let g = upload(&s, &alice, "old", b"old").await;
+    let (lg, _) = link(&s, &alice, &g, None, None).await;
+    let own_wrap = wrap_file_key(&alice_key, &g.key, &file_id(&g.id), &mut OsRng);
+    s.make_v1_file(&g.id, own_wrap).await;
+    let opened = json_of(open_link(&s, &lg.id, &lg.token).await).await;
+    assert_eq!(opened["version_record"], Value::Null);
+    assert_eq!(opened["owner_public_key"], key_b64(&alice_key).as_str());
+    assert_eq!(opened["file_id"], g.id.as_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The account record
+
+/// The largest sealed account record the server takes (29 + 256 · 1300 bytes).
+const MAX_RECORD: usize = 29 + 256 * 1300;
+
+fn sealed_record(u: &User, revision: u64, contacts: Vec<PinnedContact>) -> Vec<u8> {
+    let record = AccountRecord {
+        revision,
+        legacy_slots_upgraded: true,
+        contacts,
+    };
+    seal_account_record(
+        &u.reg.keys.account_key,
+        &u.reg.keys.public_key(),
+        &record,
+        &mut OsRng,
+    )
+    .unwrap()
+}
+
+fn pin(name: &str, key: PublicKey) -> PinnedContact {
+    PinnedContact {
+        username: name.into(),
+        public_key: key,
+        trust: Trust::Accepted,
+    }
+}
+
+async fn put_record(
+    s: &TestServer,
+    u: &User,
+    expected_revision: Option<u64>,
+    revision: u64,
+    sealed: &[u8],
+) -> reqwest::Response {
+    let body = json!({
+        "expected_revision": expected_revision,
+        "revision": revision,
+        "sealed": b64::encode(sealed),
+    });
+    call(s, Method::PUT, "/api/account-record", Some(u), Some(body)).await
+}
+
+async fn get_record(s: &TestServer, u: &User) -> reqwest::Response {
+    call(s, Method::GET, "/api/account-record", Some(u), None).await
+}
+
+/// The caller's stored record, `None` for `404 not_found`.
+async fn record_of(s: &TestServer, u: &User) -> Option<Value> {
+    let res = get_record(s, u).await;
+    if res.status() == StatusCode::NOT_FOUND {
+        expect_error(res, StatusCode::NOT_FOUND, "not_found", "no record").await;
+        return None;
+    }
+    assert_eq!(res.status(), StatusCode::OK);
+    Some(json_of(res).await)
+}
+
+async fn expect_204(res: reqwest::Response, what: &str) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::NO_CONTENT, "{what}: {text}");
+    assert!(text.is_empty(), "{what}: {text}");
+}
+
+async fn the_account_record_is_created_read_and_replaced_by_revision(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let t0 = s.clock.now_ms();
+    assert_eq!(record_of(&s, &alice).await, None);
+
+    let r1 = sealed_record(&alice, 1, vec![pin("bob", bob.reg.keys.public_key())]);
+    assert_eq!(r1.len(), 29 + 256);
+    expect_204(put_record(&s, &alice, None, 1, &r1).await, "first").await;
+    let stored = record_of(&s, &alice).await.unwrap();
+    assert_eq!(
+        stored,
+        json!({ "revision": 1, "sealed": b64::encode(&r1), "updated_at": t0 })
+    );
+    let opened = open_account_record(
+        &alice.reg.keys.account_key,
+        &alice.reg.keys.public_key(),
+        &b64::decode(stored["sealed"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(opened.revision, 1);
+    assert_eq!(
+        opened.contact("bob").unwrap().public_key,
+        bob.reg.keys.public_key()
+    );
+
+    // A second "first" write (another tab that found none) is a conflict.
+    let res = put_record(&s, &alice, None, 1, &sealed_record(&alice, 1, vec![])).await;
+    expect_error(res, StatusCode::CONFLICT, "conflict", "second first").await;
+    assert_eq!(record_of(&s, &alice).await.unwrap(), stored);
+
+    s.advance(Duration::from_secs(5));
+    let r2 = sealed_record(&alice, 2, vec![]);
+    expect_204(put_record(&s, &alice, Some(1), 2, &r2).await, "1 -> 2").await;
+    let stored = record_of(&s, &alice).await.unwrap();
+    assert_eq!(
+        stored,
+        json!({ "revision": 2, "sealed": b64::encode(&r2), "updated_at": t0 + 5000 })
+    );
+
+    // Writes that name a revision other than the stored one are conflicts and change nothing:
+    // a stale one, one from the future, and "none" while one exists.
+    s.advance(Duration::from_secs(5));
+    for (what, expected, revision) in [
+        ("stale", Some(1), 3),
+        ("ahead", Some(3), 4),
+        ("far ahead", Some(1000), 1001),
+        ("as if none", None, 3),
+    ] {
+        let sealed = sealed_record(&alice, revision, vec![]);
+        let res = put_record(&s, &alice, expected, revision, &sealed).await;
+        expect_error(res, StatusCode::CONFLICT, "conflict", what).await;
+        assert_eq!(record_of(&s, &alice).await.unwrap(), stored, "{what}");
+    }
+    // Revisions only go up, though they may jump.
+    for (what, expected, revision) in [
+        ("same", Some(2), 2),
+        ("down", Some(2), 1),
+        ("zero", Some(2), 0),
+        ("zero as first", None, 0),
+    ] {
+        let res = put_record(&s, &alice, expected, revision, &r2).await;
+        expect_error(res, StatusCode::BAD_REQUEST, "invalid", what).await;
+        assert_eq!(record_of(&s, &alice).await.unwrap(), stored, "{what}");
+    }
+    let r10 = sealed_record(&alice, 10, vec![]);
+    expect_204(put_record(&s, &alice, Some(2), 10, &r10).await, "2 -> 10").await;
+    assert_eq!(record_of(&s, &alice).await.unwrap()["revision"], 10);
+
+    // Leaving `expected_revision` out means "none": it creates bob's first record, and is a
+    // conflict for alice, who has one.
+    let first =
+        |u: &User| json!({ "revision": 1, "sealed": b64::encode(&sealed_record(u, 1, vec![])) });
+    let res = call(
+        &s,
+        Method::PUT,
+        "/api/account-record",
+        Some(&bob),
+        Some(first(&bob)),
+    )
+    .await;
+    expect_204(res, "bob, no expected_revision").await;
+    assert_eq!(record_of(&s, &bob).await.unwrap()["revision"], 1);
+    let res = call(
+        &s,
+        Method::PUT,
+        "/api/account-record",
+        Some(&alice),
+        Some(first(&alice)),
+    )
+    .await;
+    expect_error(
+        res,
+        StatusCode::CONFLICT,
+        "conflict",
+        "alice, no expected_revision",
+    )
+    .await;
+    assert_eq!(record_of(&s, &alice).await.unwrap()["revision"], 10);
+}
+
+async fn parallel_account_record_writers_from_one_revision_exactly_one_wins(b: Backend) {
+    const TABS: u64 = 6;
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let mut expected = None;
+    for revision in 1..=3u64 {
+        let records: Vec<Vec<u8>> = (0..TABS)
+            .map(|_| sealed_record(&alice, revision, vec![]))
+            .collect();
+        let writes = records
+            .iter()
+            .map(|r| put_record(&s, &alice, expected, revision, r));
+        let results = futures_util::future::join_all(writes).await;
+        let statuses: Vec<StatusCode> = results.iter().map(|r| r.status()).collect();
+        let mut winner = None;
+        for (tab, res) in results.into_iter().enumerate() {
+            match res.status() {
+                StatusCode::NO_CONTENT => winner = Some(tab),
+                StatusCode::CONFLICT => {
+                    expect_error(res, StatusCode::CONFLICT, "conflict", "loser").await
+                }
+                other => panic!(
+                    "revision {revision}: {other}: {}",
+                    res.text().await.unwrap()
+                ),
+            }
+        }
+        let wins = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::NO_CONTENT)
+            .count();
+        assert_eq!(wins, 1, "revision {revision}: {statuses:?}");
+        let stored = record_of(&s, &alice).await.unwrap();
+        assert_eq!(stored["revision"], revision);
+        assert_eq!(
+            stored["sealed"],
+            b64::encode(&records[winner.unwrap()]).as_str()
+        );
+        expected = Some(revision);
+    }
+}
+
+async fn another_user_can_never_read_or_overwrite_my_account_record(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let mine = sealed_record(&alice, 1, vec![pin("bob", bob.reg.keys.public_key())]);
+    expect_204(put_record(&s, &alice, None, 1, &mine).await, "alice").await;
+    let stored = record_of(&s, &alice).await.unwrap();
+
+    // Bob has none: he reads nothing, and naming alice's revision finds nothing of his.
+    assert_eq!(record_of(&s, &bob).await, None);
+    let theirs = sealed_record(&bob, 2, vec![]);
+    let res = put_record(&s, &bob, Some(1), 2, &theirs).await;
+    expect_error(
+        res,
+        StatusCode::CONFLICT,
+        "conflict",
+        "bob names alice's revision",
+    )
+    .await;
+    assert_eq!(record_of(&s, &bob).await, None);
+    assert_eq!(record_of(&s, &alice).await.unwrap(), stored);
+
+    // His own first record is his alone; alice's does not move, whatever he writes.
+    let his = sealed_record(&bob, 1, vec![]);
+    expect_204(put_record(&s, &bob, None, 1, &his).await, "bob's first").await;
+    let his2 = sealed_record(&bob, 2, vec![]);
+    expect_204(
+        put_record(&s, &bob, Some(1), 2, &his2).await,
+        "bob's second",
+    )
+    .await;
+    // A copy of alice's sealed record stored as his does not touch hers either.
+    expect_204(put_record(&s, &bob, Some(2), 3, &mine).await, "bob copies").await;
+    assert_eq!(record_of(&s, &bob).await.unwrap()["revision"], 3);
+    assert_eq!(record_of(&s, &alice).await.unwrap(), stored);
+    // And it would not open as his (it is sealed under alice's account key, for her key).
+    assert!(
+        open_account_record(&bob.reg.keys.account_key, &bob.reg.keys.public_key(), &mine).is_err()
+    );
+    let res = put_record(&s, &alice, Some(1), 2, &sealed_record(&alice, 2, vec![])).await;
+    expect_204(res, "alice goes on from her own revision").await;
+    assert_eq!(record_of(&s, &bob).await.unwrap()["revision"], 3);
+}
+
+async fn malformed_account_records_are_400_and_store_nothing(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let shaped = |len: usize, tag: u8| {
+        let mut v = random_bytes(len);
+        v[0] = tag;
+        json!(b64::encode(&v))
+    };
+    let good = json!({
+        "expected_revision": null,
+        "revision": 1,
+        "sealed": b64::encode(&sealed_record(&alice, 1, vec![])),
+    });
+    let with = |field: &str, value: Value| {
+        let mut v = good.clone();
+        v[field] = value;
+        v
+    };
+    let without = |field: &str| {
+        let mut v = good.clone();
+        v.as_object_mut().unwrap().remove(field);
+        v
+    };
+    let mut extra = good.clone();
+    extra["user_id"] = json!(1);
+    for (what, body) in [
+        ("no blocks", with("sealed", shaped(29, 0x0A))),
+        ("not whole blocks", with("sealed", shaped(29 + 255, 0x0A))),
+        ("one byte more", with("sealed", shaped(29 + 257, 0x0A))),
+        ("contact blob", with("sealed", shaped(29 + 256, 0x07))),
+        ("metadata blob", with("sealed", shaped(29 + 256, 0x05))),
+        (
+            "over the largest",
+            with("sealed", shaped(MAX_RECORD + 256, 0x0A)),
+        ),
+        ("empty", with("sealed", json!(""))),
+        ("not base64", with("sealed", json!("***"))),
+        ("null sealed", with("sealed", json!(null))),
+        ("no sealed", without("sealed")),
+        ("no revision", without("revision")),
+        ("revision 0", with("revision", json!(0))),
+        ("negative revision", with("revision", json!(-1))),
+        ("fractional revision", with("revision", json!(1.5))),
+        ("string revision", with("revision", json!("1"))),
+        ("revision over i64", with("revision", json!(1u64 << 63))),
+        ("negative expected", with("expected_revision", json!(-1))),
+        ("string expected", with("expected_revision", json!("0"))),
+        ("unknown field", extra),
+        ("not an object", json!([1])),
+    ] {
+        let res = call(
+            &s,
+            Method::PUT,
+            "/api/account-record",
+            Some(&alice),
+            Some(body),
+        )
+        .await;
+        expect_error(res, StatusCode::BAD_REQUEST, "invalid", what).await;
+        assert_eq!(record_of(&s, &alice).await, None, "{what}");
+    }
+    let res = s
+        .send(
+            Method::PUT,
+            "/api/account-record",
+            Some(&alice.cookie),
+            Some("{".into()),
+        )
+        .await;
+    expect_error(res, StatusCode::BAD_REQUEST, "invalid", "not JSON").await;
+    // The largest record is accepted (the server cannot look inside: a shape is all it checks).
+    let largest = shaped(MAX_RECORD, 0x0A);
+    let res = call(
+        &s,
+        Method::PUT,
+        "/api/account-record",
+        Some(&alice),
+        Some(with("sealed", largest.clone())),
+    )
+    .await;
+    expect_204(res, "largest").await;
+    assert_eq!(record_of(&s, &alice).await.unwrap()["sealed"], largest);
+}
+
+async fn a_200_kb_account_record_is_accepted_and_an_over_limit_body_is_413(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    // 1000 contacts with long names: what a busy account's record grows to.
+    let key = bob.reg.keys.public_key();
+    let contacts: Vec<PinnedContact> = (0..1000)
+        .map(|i| pin(&format!("{i:04}-{}", "x".repeat(135)), key.clone()))
+        .collect();
+    let big = sealed_record(&alice, 1, contacts);
+    assert!(
+        big.len() > 200_000 && big.len() < MAX_RECORD,
+        "{}",
+        big.len()
+    );
+    let body = json!({ "expected_revision": null, "revision": 1, "sealed": b64::encode(&big) });
+    assert!(
+        body.to_string().len() > 4 * 64 * 1024,
+        "far over the JSON limit"
+    );
+    expect_204(put_record(&s, &alice, None, 1, &big).await, "200 KB").await;
+    let stored = record_of(&s, &alice).await.unwrap();
+    assert_eq!(stored["sealed"], b64::encode(&big).as_str());
+    let opened = open_account_record(
+        &alice.reg.keys.account_key,
+        &alice.reg.keys.public_key(),
+        &b64::decode(stored["sealed"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(opened.contacts.len(), 1000);
+
+    // A body over the route's limit is refused before it is read: with a Content-Length, and
+    // streamed without one. Each on its own client (the server may close the connection
+    // without reading the body, and a pooled connection must not be reused after that).
+    let mut huge = random_bytes(29 + 256 * 1400);
+    huge[0] = 0x0A;
+    let body = json!({ "expected_revision": 1, "revision": 2, "sealed": b64::encode(&huge) })
+        .to_string()
+        .into_bytes();
+    let res = reqwest::Client::new()
+        .put(s.url("/api/account-record"))
+        .header(
+            header::COOKIE,
+            format!("__Host-coffer_session={}", alice.cookie),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let res = reqwest::Client::new()
+        .put(s.url("/api/account-record"))
+        .header(
+            header::COOKIE,
+            format!("__Host-coffer_session={}", alice.cookie),
+        )
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(record_of(&s, &alice).await.unwrap(), stored);
+
+    // The larger limit is this route's only: the rest of the API keeps its 64 KiB.
+    let res = reqwest::Client::new()
+        .put(s.url("/api/contacts/bob"))
+        .header(
+            header::COOKIE,
+            format!("__Host-coffer_session={}", alice.cookie),
+        )
+        .body(json!({ "sealed": b64::encode(&big[..100_000]) }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Authentication and the cross-site guard
 
 async fn anonymous_callers_get_401_and_public_link_routes_need_no_account(b: Backend) {
@@ -1551,11 +2470,12 @@ async fn anonymous_callers_get_401_and_public_link_routes_need_no_account(b: Bac
         (
             Method::POST,
             format!("/api/files/{id}/grants"),
-            Some(grant_body(&f, &bob, None)),
+            Some(grant_body(&alice, &f, &bob, None)),
         ),
         (Method::GET, format!("/api/files/{id}/grants"), None),
         (Method::DELETE, format!("/api/files/{id}/grants/bob"), None),
         (Method::GET, "/api/shared".to_string(), None),
+        (Method::GET, "/api/grants".to_string(), None),
         (Method::GET, format!("/api/shared/{id}/content"), None),
         (Method::DELETE, format!("/api/shared/{id}"), None),
         (Method::POST, format!("/api/files/{id}/links"), Some(body)),
@@ -1572,6 +2492,16 @@ async fn anonymous_callers_get_401_and_public_link_routes_need_no_account(b: Bac
             Some(json!({ "sealed": "AQ" })),
         ),
         (Method::DELETE, "/api/contacts/bob".to_string(), None),
+        (Method::GET, "/api/account-record".to_string(), None),
+        (
+            Method::PUT,
+            "/api/account-record".to_string(),
+            Some(json!({
+                "expected_revision": null,
+                "revision": 1,
+                "sealed": b64::encode(&sealed_record(&alice, 1, vec![])),
+            })),
+        ),
     ] {
         let res = call(&s, method.clone(), &path, None, body.clone()).await;
         expect_error(
@@ -1604,11 +2534,33 @@ async fn anonymous_callers_get_401_and_public_link_routes_need_no_account(b: Bac
             header::COOKIE,
             format!("__Host-coffer_session={}", alice.cookie),
         )
-        .body(grant_body(&f, &bob, None).to_string())
+        .body(grant_body(&alice, &f, &bob, None).to_string())
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The account record sits outside the API's body limit, not outside the guard.
+    let res = s
+        .http
+        .put(s.url("/api/account-record"))
+        .header("sec-fetch-site", "cross-site")
+        .header(
+            header::COOKIE,
+            format!("__Host-coffer_session={}", alice.cookie),
+        )
+        .body(
+            json!({
+                "expected_revision": null,
+                "revision": 1,
+                "sealed": b64::encode(&sealed_record(&alice, 1, vec![])),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(record_of(&s, &alice).await, None);
 
     // The public side needs nothing: no cookie, no browser headers.
     assert_eq!(link_info(&s, &l.id).await.status(), StatusCode::OK);

@@ -1,7 +1,9 @@
 //! The vault over HTTP against a real server: streamed uploads in parts, resume, listing,
-//! download with ranges, rename, delete, quota, ownership, bad input and the janitor. Every
+//! download with ranges, versions (rename, the v1 upgrade, the bulk route, conflicts), delete,
+//! quota, ownership, bad input and the janitor. Every
 //! case runs on SQLite and PostgreSQL with local and S3 storage, and on MariaDB with local
-//! storage. Content is real Coffer ciphertext made with the crypto crate, as the browser will.
+//! storage. Content is real Coffer ciphertext made with the crypto crate, and every file is
+//! committed as format v2 (an owner key slot and a signed version record), as the browser does.
 
 mod common;
 
@@ -13,10 +15,13 @@ use std::{
 
 use coffer_app::{keyring::Registration, wire::b64};
 use coffer_crypto::{
-    ciphertext_len, open_metadata, seal_metadata, unwrap_file_key, wrap_file_key, FileId, FileKey,
-    FileMetadata, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
+    blob_len, ciphertext_len, open_metadata, open_own_file, seal_metadata, unwrap_file_key,
+    verify_file_version, wrap_file_key, ContentBinding, ContentDigest, FileKey, FileMetadata,
+    FileVersion, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
 };
-use common::{session_cookie, Backend, Blobs, TestServer};
+use common::{
+    file_id, session_cookie, version_fields, well_formed_version, Backend, Blobs, TestServer,
+};
 use rand::RngCore;
 use rand_core::OsRng;
 use reqwest::{header, Method, StatusCode};
@@ -44,7 +49,13 @@ on_every_vault_backend!(
     complete_with_a_missing_part_is_409_and_stores_no_file,
     unfinished_uploads_are_listed_for_resume,
     cancel_frees_the_reservation_and_the_parts,
-    rename_replaces_only_the_sealed_metadata,
+    rename_stores_the_next_version_and_keeps_the_content,
+    a_new_file_is_version_1_with_an_owner_key_slot_and_a_signed_record,
+    a_stale_or_skipped_version_number_is_refused_and_changes_nothing,
+    parallel_renames_from_one_version_store_exactly_one,
+    a_v1_file_is_listed_with_its_wrap_and_upgraded_by_version_1,
+    the_bulk_version_route_answers_for_each_file_on_its_own,
+    the_bulk_version_route_refuses_bad_batches_whole,
     delete_removes_the_file_and_frees_usage,
     the_janitor_removes_expired_uploads_and_orphan_blobs,
     a_restart_mid_upload_shows_no_file_keeps_committed_ones_and_leaks_nothing,
@@ -73,10 +84,6 @@ fn random_bytes(len: usize) -> Vec<u8> {
     let mut v = vec![0u8; len];
     OsRng.fill_bytes(&mut v);
     v
-}
-
-fn file_id(hex_id: &str) -> FileId {
-    FileId::from_bytes(hex::decode(hex_id).unwrap().try_into().unwrap())
 }
 
 /// An upload as the browser drives it: the ciphertext, its key and the server's ids.
@@ -190,18 +197,77 @@ async fn send_all_parts(s: &TestServer, u: &User, up: &Upload) {
     }
 }
 
-fn completion(u: &User, up: &Upload, name: &str) -> Value {
-    let fid = file_id(&up.file_id);
+fn sealed_name(up: &Upload, name: &str) -> Vec<u8> {
     let meta = FileMetadata {
         name: name.into(),
         mime: "application/octet-stream".into(),
         size: 0,
         modified_ms: 1_700_000_000_000,
     };
-    json!({
-        "sealed_metadata": b64::encode(&seal_metadata(&up.key, &fid, &meta, &mut OsRng).unwrap()),
-        "wrapped_key": b64::encode(&wrap_file_key(&u.reg.keys.public_key(), &up.key, &fid, &mut OsRng)),
-    })
+    seal_metadata(&up.key, &file_id(&up.file_id), &meta, &mut OsRng).unwrap()
+}
+
+/// The first version of the upload's file: bound to the digest of its exact ciphertext.
+fn first_version(up: &Upload) -> FileVersion {
+    FileVersion::first(ContentDigest::of_ciphertext(&up.ciphertext).unwrap())
+}
+
+/// The completion body the browser sends: metadata, owner key slot and version record 1.
+fn completion(u: &User, up: &Upload, name: &str) -> Value {
+    let fid = file_id(&up.file_id);
+    version_fields(
+        &u.reg.keys,
+        &fid,
+        &first_version(up),
+        &sealed_name(up, name),
+        &up.key,
+    )
+}
+
+/// The body of a change to `version` (a rename to `name`), made by `u`.
+fn version_body(u: &User, up: &Upload, version: &FileVersion, name: &str) -> Value {
+    version_fields(
+        &u.reg.keys,
+        &file_id(&up.file_id),
+        version,
+        &sealed_name(up, name),
+        &up.key,
+    )
+}
+
+/// `version` with another number and the same content.
+fn numbered(version: &FileVersion, number: u64) -> FileVersion {
+    FileVersion {
+        number,
+        content: version.content,
+    }
+}
+
+async fn put_metadata(s: &TestServer, u: &User, id: &str, body: &Value) -> reqwest::Response {
+    s.send(
+        Method::PUT,
+        &format!("/api/files/{id}/metadata"),
+        Some(&u.cookie),
+        Some(body.to_string().into()),
+    )
+    .await
+}
+
+async fn put_versions(s: &TestServer, u: &User, versions: Vec<Value>) -> reqwest::Response {
+    post_json(
+        s,
+        "/api/files/versions",
+        &u.cookie,
+        json!({ "versions": versions }),
+    )
+    .await
+}
+
+/// One item of a bulk version request.
+fn item(id: &str, fields: Value) -> Value {
+    let mut v = fields;
+    v["id"] = json!(id);
+    v
 }
 
 async fn complete(s: &TestServer, u: &User, up: &Upload, name: &str) -> reqwest::Response {
@@ -245,6 +311,48 @@ async fn files_of(s: &TestServer, u: &User) -> Vec<Value> {
     list_files(s, u).await["files"].as_array().unwrap().clone()
 }
 
+/// The listing entry of one file.
+async fn entry_of(s: &TestServer, u: &User, id: &str) -> Value {
+    files_of(s, u)
+        .await
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .expect("the file is listed")
+}
+
+/// What the owner's browser checks of a listed file: the key slot opens for exactly this id,
+/// record and metadata (which also proves the version is the owner's), and the record carries
+/// the owner's signature. Returns the file key and the version.
+fn open_entry(u: &User, entry: &Value) -> (FileKey, FileVersion) {
+    let fid = file_id(entry["id"].as_str().unwrap());
+    let slot = b64::decode(entry["key_slot"].as_str().unwrap()).unwrap();
+    let record = b64::decode(entry["version_record"].as_str().unwrap()).unwrap();
+    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    assert_eq!((slot.len(), slot[0]), (blob_len::SEALED_KEY, 0x08));
+    assert_eq!((record.len(), record[0]), (blob_len::VERSION_RECORD, 0x09));
+    let owner = u.reg.keys.public_key();
+    let (key, version) = open_own_file(
+        &u.reg.keys.account_key,
+        &owner,
+        &fid,
+        &slot,
+        &record,
+        &sealed,
+    )
+    .unwrap();
+    assert_eq!(
+        verify_file_version(&owner, &fid, &record, &sealed).unwrap(),
+        version
+    );
+    (key, version)
+}
+
+fn name_of(key: &FileKey, entry: &Value) -> String {
+    let fid = file_id(entry["id"].as_str().unwrap());
+    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    open_metadata(key, &fid, &sealed).unwrap().name
+}
+
 async fn uploads_of(s: &TestServer, u: &User) -> Vec<Value> {
     list_uploads(s, u).await["uploads"]
         .as_array()
@@ -263,10 +371,20 @@ async fn download_and_decrypt(s: &TestServer, u: &User, id: &str) -> (String, Ve
         .expect("the file is listed")
         .clone();
     let fid = file_id(id);
-    let wrapped = b64::decode(entry["wrapped_key"].as_str().unwrap()).unwrap();
-    let key = unwrap_file_key(&u.reg.keys.identity, &wrapped, &fid).unwrap();
-    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
-    let name = open_metadata(&key, &fid, &sealed).unwrap().name;
+    // A v2 file opens through its owner key slot; a v1 file (no record yet) through its wrap.
+    let (key, content) = if entry["version_record"].is_null() {
+        let wrapped = b64::decode(entry["key_slot"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            (wrapped.len(), wrapped[0]),
+            (blob_len::WRAPPED_FILE_KEY, 0x04)
+        );
+        let key = unwrap_file_key(&u.reg.keys.identity, &wrapped, &fid).unwrap();
+        (key, ContentBinding::Unbound)
+    } else {
+        let (key, version) = open_entry(u, &entry);
+        (key, version.content)
+    };
+    let name = name_of(&key, &entry);
 
     let res = s
         .send(
@@ -288,6 +406,13 @@ async fn download_and_decrypt(s: &TestServer, u: &User, id: &str) -> (String, Ve
         .unwrap();
     assert_eq!(declared, entry["ciphertext_size"].as_u64().unwrap());
     let ciphertext = res.bytes().await.unwrap();
+    if let ContentBinding::Digest(digest) = content {
+        assert_eq!(
+            ContentDigest::of_ciphertext(&ciphertext).unwrap(),
+            digest,
+            "the content is the version's"
+        );
+    }
     let mut dec = StreamDecryptor::new(&key, &fid);
     let mut plaintext = dec.push(&ciphertext).unwrap();
     plaintext.extend(dec.finish().unwrap());
@@ -606,11 +731,7 @@ async fn unknown_upload_and_file_ids_are_404(b: Backend, o: Blobs) {
             (Method::DELETE, format!("/api/files/{id}"), None),
         ] {
             let body = body.map(Into::into).or_else(|| {
-                (method == Method::POST).then(|| {
-                    json!({ "sealed_metadata": b64::encode(&[5; 93]), "wrapped_key": b64::encode(&[4; 114]) })
-                        .to_string()
-                        .into()
-                })
+                (method == Method::POST).then(|| well_formed_version(1).to_string().into())
             });
             let (status, code) = error_code(s.send(method.clone(), &path, c, body).await).await;
             assert_eq!(
@@ -619,16 +740,19 @@ async fn unknown_upload_and_file_ids_are_404(b: Backend, o: Blobs) {
                 "{method} {path}"
             );
         }
-        let rename = json!({ "sealed_metadata": b64::encode(&[5; 93]) }).to_string();
-        let res = s
-            .send(
-                Method::PUT,
-                &format!("/api/files/{id}/metadata"),
-                c,
-                Some(rename.into()),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let res = put_metadata(&s, &alice, id, &well_formed_version(1)).await;
+        let (status, code) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "rename {id}"
+        );
+        let res = put_versions(&s, &alice, vec![item(id, well_formed_version(1))]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            json_of(res).await,
+            json!({ "results": [{ "id": id, "status": "not_found" }] })
+        );
     }
 }
 
@@ -665,6 +789,31 @@ async fn malformed_bodies_are_400_with_a_json_reason(b: Backend, o: Blobs) {
         v[field] = value;
         v
     };
+    let without = |field: &str| {
+        let mut v = good.clone();
+        v.as_object_mut().unwrap().remove(field);
+        v
+    };
+    let record = b64::decode(good["version_record"].as_str().unwrap()).unwrap();
+    let changed_record = |at: usize, byte: u8| {
+        let mut r = record.clone();
+        r[at] = byte;
+        json!(b64::encode(&r))
+    };
+    // A real record, signed by the owner, but not numbered 1.
+    let second = version_body(&alice, &up, &numbered(&first_version(&up), 2), "hello.txt");
+    // The format-v1 body: a wrapped key instead of a key slot and a record.
+    let v1_body = json!({
+        "sealed_metadata": good["sealed_metadata"],
+        "wrapped_key": b64::encode(&wrap_file_key(
+            &alice.reg.keys.public_key(),
+            &up.key,
+            &file_id(&up.file_id),
+            &mut OsRng,
+        )),
+    });
+    let mut extra = good.clone();
+    extra["version"] = json!(1);
     for body in [
         json!({}),
         with("sealed_metadata", json!("***")),
@@ -672,9 +821,35 @@ async fn malformed_bodies_are_400_with_a_json_reason(b: Backend, o: Blobs) {
         with("sealed_metadata", json!(b64::encode(&[5; 29]))),
         with("sealed_metadata", json!(b64::encode(&[1; 93]))),
         with("sealed_metadata", json!(b64::encode(&[5; 29 + 64 * 22]))),
-        with("wrapped_key", json!(b64::encode(&[4; 113]))),
-        with("wrapped_key", json!(b64::encode(&[1; 114]))),
-        with("wrapped_key", json!(12)),
+        v1_body,
+        extra,
+        without("key_slot"),
+        without("version_record"),
+        with("key_slot", json!(b64::encode(&[8; 60]))),
+        with("key_slot", json!(b64::encode(&[8; 62]))),
+        with("key_slot", json!(b64::encode(&[6; 61]))),
+        with("key_slot", json!(b64::encode(&[4; 114]))),
+        with("key_slot", json!("***")),
+        with("key_slot", json!(12)),
+        with("key_slot", json!(null)),
+        with("version_record", json!(b64::encode(&record[..105]))),
+        with(
+            "version_record",
+            json!(b64::encode(&[record.clone(), vec![0]].concat())),
+        ),
+        with("version_record", changed_record(0, 0x08)),
+        with("version_record", json!(b64::encode(&[0u8; 0]))),
+        with("version_record", json!(null)),
+        // Number 0, and a content binding that is neither "digest" nor "unbound".
+        with(
+            "version_record",
+            json!(b64::encode(
+                &[&record[..1], &[0u8; 8][..], &record[9..]].concat()
+            )),
+        ),
+        with("version_record", changed_record(9, 2)),
+        with("version_record", changed_record(9, 0)),
+        with("version_record", second["version_record"].clone()),
     ] {
         let path = format!("/api/uploads/{}/complete", up.upload_id);
         let (status, code) =
@@ -716,6 +891,7 @@ async fn anonymous_callers_get_401_everywhere(b: Backend, o: Blobs) {
         (Method::GET, "/api/files".to_string()),
         (Method::GET, format!("/api/files/{}/content", up.file_id)),
         (Method::PUT, format!("/api/files/{}/metadata", up.file_id)),
+        (Method::POST, "/api/files/versions".to_string()),
         (Method::DELETE, format!("/api/files/{}", up.file_id)),
     ] {
         let res = s.send(method.clone(), &path, None, Some("{}".into())).await;
@@ -746,7 +922,8 @@ async fn another_users_files_and_uploads_look_missing(b: Backend, o: Blobs) {
     let file = upload(&s, &alice, "alice.txt", &plaintext).await;
     let pending = begin(&s, &alice, b"pending").await;
     let c = Some(bob.cookie.as_str());
-    let meta = json!({ "sealed_metadata": b64::encode(&[5; 93]) }).to_string();
+    // Well-formed and numbered as alice's next version: only the owner may store it.
+    let meta = version_body(&bob, &file, &numbered(&first_version(&file), 2), "bob's").to_string();
     for (method, path, body) in [
         (
             Method::GET,
@@ -780,6 +957,22 @@ async fn another_users_files_and_uploads_look_missing(b: Backend, o: Blobs) {
     }
     let res = put_part(&s, &bob, &pending, 0, pending.part(0)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let before = entry_of(&s, &alice, &file.file_id).await;
+    let res = put_versions(
+        &s,
+        &bob,
+        vec![item(
+            &file.file_id,
+            json!(serde_json::from_str::<Value>(&meta).unwrap()),
+        )],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(res).await,
+        json!({ "results": [{ "id": file.file_id, "status": "not_found" }] })
+    );
+    assert_eq!(entry_of(&s, &alice, &file.file_id).await, before);
     assert!(files_of(&s, &bob).await.is_empty());
     assert!(uploads_of(&s, &bob).await.is_empty());
     // Alice's things are untouched.
@@ -934,10 +1127,12 @@ async fn cancel_frees_the_reservation_and_the_parts(b: Backend, o: Blobs) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-async fn rename_replaces_only_the_sealed_metadata(b: Backend, o: Blobs) {
+async fn rename_stores_the_next_version_and_keeps_the_content(b: Backend, o: Blobs) {
     let s = TestServer::start_vault(b, o, |_| {}).await;
     let alice = user(&s, "alice").await;
     let up = upload(&s, &alice, "draft.txt", b"content").await;
+    let before = entry_of(&s, &alice, &up.file_id).await;
+    let (_, first) = open_entry(&alice, &before);
     s.advance(Duration::from_secs(60));
     let fid = file_id(&up.file_id);
     let meta = FileMetadata {
@@ -947,24 +1142,439 @@ async fn rename_replaces_only_the_sealed_metadata(b: Backend, o: Blobs) {
         modified_ms: 0,
     };
     let sealed = seal_metadata(&up.key, &fid, &meta, &mut OsRng).unwrap();
-    let res = s
-        .send(
-            Method::PUT,
-            &format!("/api/files/{}/metadata", up.file_id),
-            Some(&alice.cookie),
-            Some(
-                json!({ "sealed_metadata": b64::encode(&sealed) })
-                    .to_string()
-                    .into(),
-            ),
-        )
-        .await;
+    let next = first.next().unwrap();
+    let body = version_fields(&alice.reg.keys, &fid, &next, &sealed, &up.key);
+    let res = put_metadata(&s, &alice, &up.file_id, &body).await;
     assert_eq!(res.status(), StatusCode::OK);
     let file = json_of(res).await;
     assert!(file["updated_at"].as_i64() > file["created_at"].as_i64());
+    // The answer is the file as listed now: the new metadata, slot and record, same content.
+    let after = entry_of(&s, &alice, &up.file_id).await;
+    assert_eq!(file, after);
+    for field in ["sealed_metadata", "key_slot", "version_record"] {
+        assert_eq!(after[field], body[field], "{field}");
+    }
+    for field in ["id", "ciphertext_size", "chunk_size", "created_at"] {
+        assert_eq!(after[field], before[field], "{field}");
+    }
+    let (key, version) = open_entry(&alice, &after);
+    assert_eq!(version, next);
+    assert_eq!(version.number, 2);
+    assert_eq!(
+        version.content, first.content,
+        "a rename keeps the content binding"
+    );
+    assert!(key.export() == up.key.export());
     assert_eq!(
         download_and_decrypt(&s, &alice, &up.file_id).await,
         ("final.txt".to_string(), b"content".to_vec())
+    );
+}
+
+async fn a_new_file_is_version_1_with_an_owner_key_slot_and_a_signed_record(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let up = begin(&s, &alice, b"signed").await;
+    send_all_parts(&s, &alice, &up).await;
+    let body = completion(&alice, &up, "signed.txt");
+    let res = complete(&s, &alice, &up, "ignored").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = json_of(res).await;
+    let entry = entry_of(&s, &alice, &up.file_id).await;
+    assert_eq!(created, entry, "complete answers with the file as listed");
+    assert!(entry.get("wrapped_key").is_none(), "{entry}");
+    let (key, version) = open_entry(&alice, &entry);
+    assert!(key.export() == up.key.export());
+    assert_eq!(version, first_version(&up));
+    assert_eq!(name_of(&key, &entry), "ignored");
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await.1,
+        b"signed"
+    );
+
+    // Only the owner's account opens the slot; the record verifies under the owner's key only,
+    // and only with the metadata it was made for.
+    let fid = file_id(&up.file_id);
+    let slot = b64::decode(entry["key_slot"].as_str().unwrap()).unwrap();
+    let record = b64::decode(entry["version_record"].as_str().unwrap()).unwrap();
+    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    assert!(open_own_file(
+        &bob.reg.keys.account_key,
+        &bob.reg.keys.public_key(),
+        &fid,
+        &slot,
+        &record,
+        &sealed
+    )
+    .is_err());
+    assert!(verify_file_version(&bob.reg.keys.public_key(), &fid, &record, &sealed).is_err());
+    let other_meta = b64::decode(body["sealed_metadata"].as_str().unwrap()).unwrap();
+    assert!(verify_file_version(&alice.reg.keys.public_key(), &fid, &record, &other_meta).is_err());
+}
+
+/// Sends `body` as a new version of `id` and expects `409 version_conflict`.
+async fn expect_version_conflict(s: &TestServer, u: &User, id: &str, body: &Value, what: &str) {
+    let res = put_metadata(s, u, id, body).await;
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::CONFLICT, "{what}: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error"], "version_conflict", "{what}");
+    assert!(!body["message"].as_str().unwrap().is_empty());
+}
+
+async fn a_stale_or_skipped_version_number_is_refused_and_changes_nothing(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let up = upload(&s, &alice, "v1.txt", b"versioned").await;
+    let v1 = first_version(&up);
+    let to_v2 = version_body(&alice, &up, &numbered(&v1, 2), "v2.txt");
+    s.advance(Duration::from_secs(1));
+    assert_eq!(
+        put_metadata(&s, &alice, &up.file_id, &to_v2).await.status(),
+        StatusCode::OK
+    );
+    let stored = entry_of(&s, &alice, &up.file_id).await;
+    s.advance(Duration::from_secs(1));
+
+    // The same change again (a replay, or a second tab that read version 1), an older number,
+    // a number that skips one, and numbers far ahead: all 409, and nothing moves.
+    let attempts = [
+        ("replay of version 2", to_v2.clone()),
+        (
+            "another version 2",
+            version_body(&alice, &up, &numbered(&v1, 2), "other.txt"),
+        ),
+        ("version 1 again", version_body(&alice, &up, &v1, "old.txt")),
+        (
+            "skips to 4",
+            version_body(&alice, &up, &numbered(&v1, 4), "skip.txt"),
+        ),
+        (
+            "skips to 1000",
+            version_body(&alice, &up, &numbered(&v1, 1000), "far.txt"),
+        ),
+        (
+            "i64::MAX",
+            version_body(&alice, &up, &numbered(&v1, i64::MAX as u64), "max.txt"),
+        ),
+        (
+            "u64::MAX",
+            version_body(&alice, &up, &numbered(&v1, u64::MAX), "umax.txt"),
+        ),
+    ];
+    for (what, body) in &attempts {
+        expect_version_conflict(&s, &alice, &up.file_id, body, what).await;
+        assert_eq!(entry_of(&s, &alice, &up.file_id).await, stored, "{what}");
+    }
+    // Number 0 is not a version at all.
+    let mut zero = to_v2.clone();
+    let mut record = b64::decode(to_v2["version_record"].as_str().unwrap()).unwrap();
+    record[1..9].copy_from_slice(&0u64.to_be_bytes());
+    zero["version_record"] = json!(b64::encode(&record));
+    let (status, code) = error_code(put_metadata(&s, &alice, &up.file_id, &zero).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid")
+    );
+    // The format-v1 rename body is refused too.
+    let old = json!({ "sealed_metadata": to_v2["sealed_metadata"] });
+    let (status, code) = error_code(put_metadata(&s, &alice, &up.file_id, &old).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid")
+    );
+    assert_eq!(entry_of(&s, &alice, &up.file_id).await, stored);
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await,
+        ("v2.txt".to_string(), b"versioned".to_vec())
+    );
+
+    // The next number still goes through.
+    let to_v3 = version_body(&alice, &up, &numbered(&v1, 3), "v3.txt");
+    let res = put_metadata(&s, &alice, &up.file_id, &to_v3).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(open_entry(&alice, &json_of(res).await).1.number, 3);
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await.0,
+        "v3.txt"
+    );
+}
+
+async fn parallel_renames_from_one_version_store_exactly_one(b: Backend, o: Blobs) {
+    const TABS: usize = 5;
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let up = upload(&s, &alice, "start.txt", b"raced").await;
+    let mut current = first_version(&up);
+    for round in 0..3 {
+        // Every tab read version n and makes its own n + 1.
+        let next = current.next().unwrap();
+        let bodies: Vec<(String, Value)> = (0..TABS)
+            .map(|tab| {
+                let name = format!("round {round} tab {tab}.txt");
+                let body = version_body(&alice, &up, &next, &name);
+                (name, body)
+            })
+            .collect();
+        let sends = bodies
+            .iter()
+            .map(|(_, body)| put_metadata(&s, &alice, &up.file_id, body));
+        let results = futures_util::future::join_all(sends).await;
+        let mut winners = Vec::new();
+        let mut statuses = Vec::new();
+        for (tab, res) in results.into_iter().enumerate() {
+            let status = res.status();
+            statuses.push(status);
+            let body = json_of(res).await;
+            match status {
+                StatusCode::OK => winners.push((tab, body)),
+                StatusCode::CONFLICT => assert_eq!(body["error"], "version_conflict"),
+                other => panic!("round {round} tab {tab}: {other} {body}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {statuses:?}");
+        let (tab, answered) = &winners[0];
+        let stored = entry_of(&s, &alice, &up.file_id).await;
+        assert_eq!(&stored, answered);
+        for field in ["sealed_metadata", "key_slot", "version_record"] {
+            assert_eq!(
+                stored[field], bodies[*tab].1[field],
+                "round {round}: {field}"
+            );
+        }
+        let (key, version) = open_entry(&alice, &stored);
+        assert_eq!(version, next);
+        assert_eq!(name_of(&key, &stored), bodies[*tab].0);
+        current = next;
+    }
+    assert_eq!(current.number, 4);
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await.1,
+        b"raced"
+    );
+}
+
+/// Uploads a file, then turns it into one a v1 server stored (its key HPKE-wrapped to the
+/// owner, version 0, no record); returns the upload and that wrap.
+async fn v1_file(s: &TestServer, u: &User, name: &str, plaintext: &[u8]) -> (Upload, Vec<u8>) {
+    let up = upload(s, u, name, plaintext).await;
+    let wrapped = wrap_file_key(
+        &u.reg.keys.public_key(),
+        &up.key,
+        &file_id(&up.file_id),
+        &mut OsRng,
+    );
+    s.make_v1_file(&up.file_id, wrapped.clone()).await;
+    (up, wrapped)
+}
+
+/// The upgrade of a v1 file: version 1, bound to no digest (its content was not read).
+fn upgrade_body(u: &User, up: &Upload, entry: &Value, number: u64) -> Value {
+    let sealed = b64::decode(entry["sealed_metadata"].as_str().unwrap()).unwrap();
+    let version = FileVersion {
+        number,
+        content: ContentBinding::Unbound,
+    };
+    version_fields(
+        &u.reg.keys,
+        &file_id(&up.file_id),
+        &version,
+        &sealed,
+        &up.key,
+    )
+}
+
+async fn a_v1_file_is_listed_with_its_wrap_and_upgraded_by_version_1(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let (up, wrapped) = v1_file(&s, &alice, "old.txt", b"from format v1").await;
+    let v1 = entry_of(&s, &alice, &up.file_id).await;
+    assert_eq!(v1["key_slot"], b64::encode(&wrapped).as_str());
+    assert_eq!(v1["version_record"], Value::Null);
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await,
+        ("old.txt".to_string(), b"from format v1".to_vec())
+    );
+
+    // A v1 file is at version 0: its first signed version is 1, nothing else.
+    s.advance(Duration::from_secs(1));
+    for number in [2, 3, u64::MAX] {
+        let body = upgrade_body(&alice, &up, &v1, number);
+        expect_version_conflict(&s, &alice, &up.file_id, &body, &format!("{number}")).await;
+        assert_eq!(entry_of(&s, &alice, &up.file_id).await, v1);
+    }
+    let body = upgrade_body(&alice, &up, &v1, 1);
+    let res = put_metadata(&s, &alice, &up.file_id, &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let upgraded = json_of(res).await;
+    assert_eq!(upgraded, entry_of(&s, &alice, &up.file_id).await);
+    assert_eq!(upgraded["sealed_metadata"], v1["sealed_metadata"]);
+    assert_ne!(upgraded["updated_at"], v1["updated_at"]);
+    let (key, version) = open_entry(&alice, &upgraded);
+    assert!(key.export() == up.key.export());
+    assert_eq!(
+        version,
+        FileVersion {
+            number: 1,
+            content: ContentBinding::Unbound
+        }
+    );
+    // Upgraded once: the same upgrade again is a conflict, and the next rename is version 2.
+    expect_version_conflict(&s, &alice, &up.file_id, &body, "upgrade twice").await;
+    let rename = version_body(&alice, &up, &version.next().unwrap(), "renamed.txt");
+    assert_eq!(
+        put_metadata(&s, &alice, &up.file_id, &rename)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &up.file_id).await,
+        ("renamed.txt".to_string(), b"from format v1".to_vec())
+    );
+}
+
+async fn the_bulk_version_route_answers_for_each_file_on_its_own(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let (a, _) = v1_file(&s, &alice, "a", b"a").await;
+    let (stale, _) = v1_file(&s, &alice, "stale", b"stale").await;
+    let (c, _) = v1_file(&s, &alice, "c", b"c").await;
+    let d = upload(&s, &alice, "d", b"d").await;
+    let bobs = upload(&s, &bob, "bob's", b"bob's").await;
+    let before: Vec<Value> = files_of(&s, &alice).await;
+    let bobs_before = entry_of(&s, &bob, &bobs.file_id).await;
+    let entry = |up: &Upload| {
+        before
+            .iter()
+            .find(|e| e["id"] == up.file_id.as_str())
+            .unwrap()
+            .clone()
+    };
+    let unknown = hex::encode([0x5a; 16]);
+    let a_up = upgrade_body(&alice, &a, &entry(&a), 1);
+    let d_next = version_body(&alice, &d, &numbered(&first_version(&d), 2), "d2");
+    let batch = vec![
+        item(&a.file_id, a_up.clone()),
+        item(
+            &stale.file_id,
+            upgrade_body(&alice, &stale, &entry(&stale), 2),
+        ),
+        item(&unknown, well_formed_version(1)),
+        item(
+            &bobs.file_id,
+            version_body(&alice, &bobs, &numbered(&first_version(&bobs), 2), "x"),
+        ),
+        item("not-an-id", well_formed_version(1)),
+        item(&d.file_id, d_next.clone()),
+        // The same file twice: the first one counts, the second is now stale.
+        item(&a.file_id, a_up.clone()),
+        item(&c.file_id, upgrade_body(&alice, &c, &entry(&c), 1)),
+    ];
+    let res = put_versions(&s, &alice, batch).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(res).await,
+        json!({ "results": [
+            { "id": a.file_id, "status": "stored" },
+            { "id": stale.file_id, "status": "conflict" },
+            { "id": unknown, "status": "not_found" },
+            { "id": bobs.file_id, "status": "not_found" },
+            { "id": "not-an-id", "status": "not_found" },
+            { "id": d.file_id, "status": "stored" },
+            { "id": a.file_id, "status": "conflict" },
+            { "id": c.file_id, "status": "stored" },
+        ] })
+    );
+    // Each stored item is exactly what PUT …/metadata would have stored.
+    for (up, number) in [(&a, 1), (&c, 1), (&d, 2)] {
+        let now = entry_of(&s, &alice, &up.file_id).await;
+        let (key, version) = open_entry(&alice, &now);
+        assert!(key.export() == up.key.export());
+        assert_eq!(version.number, number);
+    }
+    assert_eq!(
+        entry_of(&s, &alice, &a.file_id).await["key_slot"],
+        a_up["key_slot"]
+    );
+    assert_eq!(
+        entry_of(&s, &alice, &d.file_id).await["version_record"],
+        d_next["version_record"]
+    );
+    // The refused ones did not move.
+    assert_eq!(entry_of(&s, &alice, &stale.file_id).await, entry(&stale));
+    assert_eq!(entry_of(&s, &bob, &bobs.file_id).await, bobs_before);
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &d.file_id).await,
+        ("d2".to_string(), b"d".to_vec())
+    );
+    assert_eq!(
+        download_and_decrypt(&s, &alice, &stale.file_id).await.0,
+        "stale"
+    );
+
+    // An empty batch, and the most items one may hold.
+    let res = put_versions(&s, &alice, vec![]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await, json!({ "results": [] }));
+    let many: Vec<Value> = (0..100u8)
+        .map(|n| item(&hex::encode([n; 16]), well_formed_version(1)))
+        .collect();
+    let res = put_versions(&s, &alice, many).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let results = json_of(res).await["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 100);
+    assert!(results.iter().all(|r| r["status"] == "not_found"));
+}
+
+async fn the_bulk_version_route_refuses_bad_batches_whole(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let (a, _) = v1_file(&s, &alice, "a", b"a").await;
+    let (other, _) = v1_file(&s, &alice, "other", b"other").await;
+    let before = files_of(&s, &alice).await;
+    let a_entry = entry_of(&s, &alice, &a.file_id).await;
+    let good = item(&a.file_id, upgrade_body(&alice, &a, &a_entry, 1));
+    let mut too_many: Vec<Value> = (0..100u8)
+        .map(|n| item(&hex::encode([n; 16]), well_formed_version(1)))
+        .collect();
+    too_many.push(good.clone());
+    let mut bad_slot = item(&other.file_id, well_formed_version(1));
+    bad_slot["key_slot"] = json!(b64::encode(&[4; 114]));
+    let mut unknown_field = good.clone();
+    unknown_field["owner_id"] = json!(2);
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("version_record");
+    for (what, body) in [
+        ("101 items", json!({ "versions": too_many })),
+        // A malformed item (first, so nothing before it could have been applied).
+        (
+            "bad key slot",
+            json!({ "versions": [bad_slot, good.clone()] }),
+        ),
+        ("unknown item field", json!({ "versions": [unknown_field] })),
+        ("missing item field", json!({ "versions": [missing] })),
+        ("no list", json!({})),
+        ("a list alone", json!([good.clone()])),
+        ("unknown field", json!({ "versions": [], "all": true })),
+    ] {
+        let res = post_json(&s, "/api/files/versions", &alice.cookie, body).await;
+        let (status, code) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid"),
+            "{what}"
+        );
+        assert_eq!(files_of(&s, &alice).await, before, "{what}");
+    }
+    let res = put_versions(&s, &alice, vec![good]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(res).await["results"],
+        json!([{ "id": a.file_id, "status": "stored" }])
     );
 }
 

@@ -24,10 +24,10 @@ pub fn part_digests(upload_id: &str) -> Vec<String> {
     LocalStorage::get(parts_key(upload_id)).unwrap_or_default()
 }
 
-/// Records the digests of the parts about to be sent. `Err` if the browser could not store
+/// Records the digests of the parts about to be sent. `false` if the browser could not store
 /// them: then the upload must not be resumable.
-pub fn set_part_digests(upload_id: &str, digests: &[String]) -> Result<(), ()> {
-    LocalStorage::set(parts_key(upload_id), digests).map_err(|_| ())
+pub fn set_part_digests(upload_id: &str, digests: &[String]) -> bool {
+    LocalStorage::set(parts_key(upload_id), digests).is_ok()
 }
 
 /// Every record (all accounts).

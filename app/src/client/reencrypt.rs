@@ -115,8 +115,9 @@ pub async fn reencrypt(
         (Ok(()), Ok(file)) => file,
         (down, up) => {
             // A pipe that broke makes the upload look resumable; it is not: drop it.
-            if let Some(upload_id) = created.borrow().as_deref() {
-                let _ = upload::discard(upload_id).await;
+            let upload_id = created.borrow().clone();
+            if let Some(upload_id) = upload_id {
+                let _ = upload::discard(&upload_id).await;
             }
             return Err(match (down, up) {
                 (Err(e), _) => ReencryptError::Download(e),

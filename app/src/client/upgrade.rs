@@ -32,8 +32,10 @@ use crate::{
     },
 };
 
-/// Versions per request (the server takes at most 100).
+/// Versions per request (the server takes at most 100), and bytes of JSON per request (the
+/// API's body limit is 64 KiB; metadata with long names makes an item up to ~2.5 KB).
 const BATCH: usize = 50;
+const BATCH_BYTES: usize = 40 * 1024;
 
 /// What the upgrade did.
 pub struct Report {
@@ -127,10 +129,25 @@ pub async fn run(keys: &UnlockedKeys, legacy: &[FileInfo]) -> Result<Report, Upg
             },
         ));
     }
-    for batch in keyed.chunks(BATCH) {
-        let body = VersionBatch {
-            versions: batch.iter().map(|(_, _, v)| v.clone()).collect(),
-        };
+    let mut batches: Vec<Vec<IdentifiedVersion>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for (_, _, v) in &keyed {
+        let size = serde_json::to_string(v)
+            .map(|s| s.len())
+            .unwrap_or(BATCH_BYTES);
+        let current = batches.last_mut().expect("one batch at least");
+        if !current.is_empty() && (current.len() == BATCH || bytes + size > BATCH_BYTES) {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        batches
+            .last_mut()
+            .expect("one batch at least")
+            .push(v.clone());
+    }
+    for versions in batches.into_iter().filter(|b| !b.is_empty()) {
+        let body = VersionBatch { versions };
         let results: VersionResults =
             http::json("POST", "/api/files/versions", Some(&body)).await?;
         // "conflict": another tab upgraded it first; "not_found": deleted meanwhile.

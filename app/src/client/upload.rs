@@ -180,8 +180,7 @@ impl Ledger {
                     return Err(UploadError::CannotResume);
                 }
                 self.digests.push(digest);
-                if !self.lost && pending::set_part_digests(&self.upload_id, &self.digests).is_err()
-                {
+                if !self.lost && !pending::set_part_digests(&self.upload_id, &self.digests) {
                     self.lost = true;
                     pending::remove(&self.upload_id);
                     leptos::logging::warn!(

@@ -97,6 +97,11 @@ pub(super) async fn create(
         ));
     }
     let grantee_key = decode_blob("grantee_key", &req.grantee_key)?;
+    if grantee_key.len() != 65 || grantee_key[0] != 0x04 {
+        return Err(SharingError::invalid(
+            "grantee_key is not a P-256 public key (65 bytes, uncompressed).",
+        ));
+    }
     let now = state.app.now_ms();
     check_expiry(req.expires_at, now, None)?;
     let file = find_own_file(&state, owner, &id).await?;

@@ -7,13 +7,15 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use coffer_app::{
-    backend::clock::ManualClock,
-    keyring,
+    backend::{clock::ManualClock, entities},
+    keyring::{self, UnlockedKeys},
     wire::{b64, AccountBundle},
 };
+use coffer_crypto::{blob_len, seal_file_version, FileId, FileKey, FileVersion};
 use coffer_server::Config;
 use rand::RngCore;
 use reqwest::{header, Response, StatusCode};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 /// Which database a test runs against.
@@ -379,4 +381,128 @@ macro_rules! on_every_vault_backend {
                } )*
         }
     };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format v2 as the owner's browser makes it, and looking behind the server's back
+
+/// The file id a server-made hex id stands for.
+pub fn file_id(hex_id: &str) -> FileId {
+    FileId::from_bytes(hex::decode(hex_id).unwrap().try_into().unwrap())
+}
+
+/// The `{sealed_metadata, key_slot, version_record}` of a version as the owner's browser makes
+/// it (`seal_file_version` with the account's own keys), for `POST …/complete`,
+/// `PUT …/metadata` and `POST /api/files/versions`.
+pub fn version_fields(
+    keys: &UnlockedKeys,
+    file_id: &FileId,
+    version: &FileVersion,
+    sealed_metadata: &[u8],
+    file_key: &FileKey,
+) -> Value {
+    let sealed = seal_file_version(
+        &keys.account_key,
+        &keys.identity,
+        file_id,
+        version,
+        sealed_metadata,
+        file_key,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    assert_eq!(sealed.key_slot.len(), blob_len::SEALED_KEY);
+    assert_eq!(sealed.record.len(), blob_len::VERSION_RECORD);
+    json!({
+        "sealed_metadata": b64::encode(sealed_metadata),
+        "key_slot": b64::encode(&sealed.key_slot),
+        "version_record": b64::encode(&sealed.record),
+    })
+}
+
+/// A version body of the right shape that nobody signed (a 0x05 blob of 93 bytes, a 0x08 slot
+/// of 61 bytes, a 0x09 record numbered `number` and bound to a made-up digest): what the server
+/// can check is all right, so whatever it answers is about the file, not the body.
+pub fn well_formed_version(number: u64) -> Value {
+    let mut record = vec![0x09];
+    record.extend(number.to_be_bytes());
+    record.push(1);
+    record.extend([7u8; 32]);
+    record.extend([0u8; 64]);
+    assert_eq!(record.len(), blob_len::VERSION_RECORD);
+    json!({
+        "sealed_metadata": b64::encode(&[5; 93]),
+        "key_slot": b64::encode(&[8; 61]),
+        "version_record": b64::encode(&record),
+    })
+}
+
+impl TestServer {
+    /// A connection of the test's own to the server's database.
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.config.database_url.expose().as_str())
+            .await
+            .unwrap()
+    }
+
+    /// Turns a committed file back into one from format v1, as a v1 server stored it: version
+    /// 0, no version record, and `wrapped_key` (a 0x04 HPKE wrap to the owner) as its key.
+    pub async fn make_v1_file(&self, file_id: &str, wrapped_key: Vec<u8>) {
+        use sea_orm::sea_query::Expr;
+        let db = self.db().await;
+        let res = entities::files::Entity::update_many()
+            .col_expr(entities::files::Column::Version, Expr::value(0i64))
+            .col_expr(
+                entities::files::Column::VersionRecord,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                entities::files::Column::WrappedKey,
+                Expr::value(wrapped_key),
+            )
+            .filter(entities::files::Column::Id.eq(file_id))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(res.rows_affected, 1);
+        db.close().await.unwrap();
+    }
+
+    /// Turns every grant of `file_id` into one made by format v1: no signature, no key.
+    pub async fn make_v1_grants(&self, file_id: &str) {
+        use sea_orm::sea_query::Expr;
+        let db = self.db().await;
+        entities::grants::Entity::update_many()
+            .col_expr(
+                entities::grants::Column::Signature,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                entities::grants::Column::GranteeKey,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .filter(entities::grants::Column::FileId.eq(file_id))
+            .exec(&db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+    }
+
+    /// Gives `username` a new public key behind the server's back (as a reset account would
+    /// have), so that keys looked up before are stale.
+    pub async fn replace_public_key(&self, username: &str, public_key: Vec<u8>) {
+        let db = self.db().await;
+        let user = entities::users::Entity::find()
+            .filter(entities::users::Column::Username.eq(username))
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("the user exists");
+        let mut active: entities::users::ActiveModel = user.into();
+        active.public_key = Set(public_key);
+        sea_orm::ActiveModelTrait::update(active, &db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+    }
 }

@@ -249,7 +249,7 @@ fn new_transfer(
 ) -> Transfer {
     let id = vault.next_id.get_value();
     vault.next_id.set_value(id + 1);
-    let transfer = Transfer {
+    let make = move || Transfer {
         id,
         kind,
         name,
@@ -259,6 +259,10 @@ fn new_transfer(
         rate: RwSignal::new(0.0),
         state: RwSignal::new(TransferState::Running),
         restartable: RwSignal::new(false),
+    };
+    let transfer = match vault.owner.get_value() {
+        Some(owner) => owner.with(make),
+        None => make(),
     };
     vault.transfers.update(|t| t.insert(0, transfer.clone()));
     transfer

@@ -71,6 +71,10 @@ pub struct Vault {
     dialog: RwSignal<Option<Dialog>>,
     pub(crate) notice: RwSignal<Option<String>>,
     next_id: StoredValue<u64>,
+    /// The page's reactive owner: transfers are created under it, not under the component whose
+    /// button started them (an interrupted-upload row goes away as its resume starts, and
+    /// signals made under it would go with it).
+    pub(crate) owner: StoredValue<Option<Owner>>,
 }
 
 impl Vault {
@@ -87,6 +91,7 @@ impl Vault {
             dialog: RwSignal::new(None),
             notice: RwSignal::new(None),
             next_id: StoredValue::new(1),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 }

@@ -1,0 +1,188 @@
+// Format v1 data keeps working (issue 12): a database and blob store written by the released
+// v1 build (end2end/fixtures/v1, made by its real UI; see its README) is served by THIS build.
+// The first unlock upgrades each user's own files and shares to signed versions; every file,
+// share, contact and link still opens, byte for byte; and afterwards a planted v1-style file is
+// no longer accepted as the owner's.
+import { test, expect, type Browser, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileRow as row, noFilePicker, sha256 } from './helpers';
+import { plantFile, rows, useDataDir, user } from './hostile';
+
+type Fixture = {
+  password: string;
+  files: { owner: string; name: string; sha256: string; size: number }[];
+  links: { path: string; file: string; password: string | null }[];
+};
+const fixtureDir = join(__dirname, '..', 'fixtures', 'v1');
+const fixture: Fixture = JSON.parse(readFileSync(join(fixtureDir, 'fixture.json'), 'utf8'));
+const [alice, bob, carol] = ['fixture_alice', 'fixture_bob', 'fixture_carol'];
+const filesOf = (owner: string) => fixture.files.filter((f) => f.owner === owner);
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: scripts/test.sh passes it (this test starts its own server)`);
+  return value;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let server: ChildProcess | undefined;
+let base = '';
+let dataDir = '';
+
+async function logIn(browser: Browser, username: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL: base, acceptDownloads: true });
+  await context.addInitScript(noFilePicker);
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(fixture.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+  return page;
+}
+
+async function download(page: Page, name: string, label = `Download ${name}`): Promise<string> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: label, exact: true }).click();
+  return sha256(readFileSync((await (await pending).path())!));
+}
+
+test.describe.serial('format v1 data after the upgrade', () => {
+  test.beforeAll(async () => {
+    test.setTimeout(60_000);
+    dataDir = join(mkdtempSync(join(tmpdir(), 'coffer-v1-')), 'data');
+    cpSync(join(fixtureDir, 'data'), dataDir, { recursive: true });
+    useDataDir(dataDir);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(required('COFFER_E2E_SERVER_BIN'), [], {
+      env: {
+        ...process.env,
+        LEPTOS_SITE_ROOT: required('COFFER_E2E_SITE_ROOT'),
+        COFFER_BIND: `127.0.0.1:${port}`,
+        COFFER_DATA_DIR: dataDir,
+        COFFER_LOG: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await expect.poll(async () => {
+      try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
+    }, { timeout: 30_000 }).toBe(true);
+  });
+  test.afterAll(async () => {
+    server?.kill('SIGTERM');
+    useDataDir(undefined);
+  });
+
+  test('Alice\'s first unlock upgrades her files and shares; every file opens byte for byte', async ({ browser }) => {
+    test.setTimeout(120_000);
+    // Before: v1 key slots, no version records, unsigned shares.
+    expect(rows('SELECT id FROM files WHERE version_record IS NOT NULL')).toHaveLength(0);
+    const page = await logIn(browser, alice);
+    await expect(page.getByRole('status').filter({ hasText: 'Upgraded 4 file(s) and 2 share(s)' })).toBeVisible({ timeout: 30_000 });
+    for (const f of filesOf(alice)) {
+      await expect(row(page, f.name)).toBeVisible();
+      expect(await download(page, f.name)).toBe(f.sha256);
+    }
+    await expect(page.getByTestId('unverified-files')).toHaveCount(0);
+    const aliceId = user(alice).id;
+    expect(rows('SELECT id FROM files WHERE owner_id = ? AND version = 1 AND version_record IS NOT NULL', [aliceId])).toHaveLength(4);
+    expect(rows('SELECT file_id FROM grants WHERE granted_by = ? AND signature IS NOT NULL', [aliceId])).toHaveLength(2);
+    // Her contacts came over: Bob verified, Carol shared with before without comparing.
+    await row(page, 'empty.txt').locator('summary').click();
+    await row(page, 'empty.txt').getByRole('button', { name: 'Share with a user' }).click();
+    await page.getByLabel('Username').fill(bob);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect(page.getByTestId('key-status')).toHaveText('You marked this key as verified.');
+    await page.getByLabel('Username').fill(carol);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect(page.getByTestId('key-status')).toContainText('before without comparing');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    // Upgraded once: the next unlock has nothing to do and lists the same files.
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await page.getByTestId('unlock').getByLabel('Password').fill(fixture.password);
+    await page.getByTestId('unlock').getByRole('button', { name: 'Unlock' }).click();
+    await expect(page.getByTestId('file-row')).toHaveCount(4, { timeout: 30_000 });
+    await expect(page.getByRole('status').filter({ hasText: 'Upgraded' })).toHaveCount(0);
+    await page.context().close();
+  });
+
+  test('Bob and Carol see Alice\'s re-signed shares from her, and Bob\'s own file upgrades', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const b = await logIn(browser, bob);
+    await expect(row(b, 'from bob.txt')).toBeVisible({ timeout: 30_000 });
+    expect(await download(b, 'from bob.txt')).toBe(filesOf(bob)[0].sha256);
+    await b.getByRole('link', { name: 'Shared with me' }).click();
+    const notes = fixture.files.find((f) => f.name.startsWith('notes'))!;
+    const shared = b.getByTestId('shared-row').filter({ hasText: notes.name });
+    await expect(shared).toBeVisible({ timeout: 30_000 });
+    await expect(shared.getByTestId('shared-from')).toContainText(alice);
+    await expect(shared.getByTestId('sharer-trust')).toHaveText('verified');
+    expect(await download(b, notes.name)).toBe(notes.sha256);
+    await b.context().close();
+
+    const c = await logIn(browser, carol);
+    await c.getByRole('link', { name: 'Shared with me' }).click();
+    const photo = fixture.files.find((f) => f.name === 'photo.bin')!;
+    const fromAlice = c.getByTestId('shared-row').filter({ hasText: photo.name });
+    await expect(fromAlice).toBeVisible({ timeout: 30_000 });
+    await expect(fromAlice.getByTestId('sharer-trust')).toHaveText('not yet verified');
+    expect(await download(c, photo.name)).toBe(photo.sha256);
+    await c.context().close();
+
+    // Bob's share to Alice was re-signed at his upgrade: she sees it from him, verified.
+    const a = await logIn(browser, alice);
+    await a.getByRole('link', { name: 'Shared with me' }).click();
+    const fromBob = a.getByTestId('shared-row').filter({ hasText: 'from bob.txt' });
+    await expect(fromBob).toBeVisible({ timeout: 30_000 });
+    await expect(fromBob.getByTestId('sharer-trust')).toHaveText('verified');
+    await a.context().close();
+  });
+
+  test('the v1 links open without an account and give the same bytes', async ({ browser }) => {
+    test.setTimeout(120_000);
+    for (const link of fixture.links) {
+      const context = await browser.newContext({ baseURL: base, acceptDownloads: true });
+      await context.addInitScript(noFilePicker);
+      const p = await context.newPage();
+      await p.goto(link.path);
+      await p.waitForSelector('body[data-hydrated="true"]');
+      if (link.password) {
+        await p.getByLabel('Password').fill(link.password);
+        await p.getByRole('button', { name: 'Open' }).click();
+      }
+      await expect(p.getByTestId('link-file-name')).toHaveText(link.file, { timeout: 30_000 });
+      await expect(p.getByTestId('link-provenance')).toContainText('older version of Coffer');
+      const pending = p.waitForEvent('download');
+      await p.getByRole('button', { name: 'Download' }).click();
+      const got = sha256(readFileSync((await (await pending).path())!));
+      expect(got).toBe(fixture.files.find((f) => f.name === link.file)!.sha256);
+      await context.close();
+    }
+  });
+
+  test('after the upgrade, a file planted with a v1 key slot is not Alice\'s', async ({ browser }) => {
+    const planted = 'planted after the upgrade.pdf';
+    plantFile(user(alice), planted);
+    const page = await logIn(browser, alice);
+    await expect(page.getByTestId('file-row')).toHaveCount(4, { timeout: 30_000 });
+    await expect(page.getByText(planted)).toHaveCount(0);
+    await expect(page.getByTestId('unverified-file')).toHaveCount(1);
+    await page.context().close();
+  });
+});

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""The "hostile server" of the end-to-end tests: edits the running Coffer server's SQLite
+database by hand, as an operator (or an intruder) with access to the host could.
+
+Reads one JSON request on stdin, prints one JSON answer:
+  {"db": path, "ops": [op, ...]}  ->  {"results": [result, ...]}
+where an op is
+  {"sql": "...", "params": [...], "optional": bool}
+Parameters may be {"hex": "..."} for blobs. A SELECT answers its rows as objects (blobs as
+{"hex": "..."}), anything else the number of rows changed. With "optional", a statement on a
+table this schema does not have (an older Coffer) answers null instead of failing, so the same
+attack runs against every version.
+"""
+import json
+import sqlite3
+import sys
+
+
+def decode(p):
+    if isinstance(p, dict) and "hex" in p:
+        return bytes.fromhex(p["hex"])
+    return p
+
+
+def encode(v):
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return {"hex": bytes(v).hex()}
+    return v
+
+
+def main():
+    req = json.load(sys.stdin)
+    con = sqlite3.connect(req["db"], timeout=15, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    results = []
+    for op in req["ops"]:
+        try:
+            cur = con.execute(op["sql"], [decode(p) for p in op.get("params", [])])
+        except sqlite3.OperationalError as e:
+            if op.get("optional") and "no such table" in str(e):
+                results.append(None)
+                continue
+            raise
+        if cur.description is not None:
+            results.append([{k: encode(r[k]) for k in r.keys()} for r in cur.fetchall()])
+        else:
+            results.append(cur.rowcount)
+    con.close()
+    json.dump({"results": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
