@@ -3,7 +3,7 @@
 // operator or an intruder with access to the host could, between page loads. Requests are never
 // only intercepted: the server itself answers with what was planted.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -48,12 +48,25 @@ export function fileIdByOwner(ownerId: number): string[] {
   return rows('SELECT id FROM files WHERE owner_id = ? ORDER BY created_at', [ownerId]).map((r) => r.id as string);
 }
 
+/** Runs the hostile_server example (crypto/examples/hostile_server.rs). */
+export function forge(args: string[]): Record<string, string | number> {
+  const bin = join(required('CARGO_TARGET_DIR'), 'debug', 'examples', 'hostile_server');
+  return JSON.parse(execFileSync(bin, args).toString());
+}
+
+/** The stored ciphertext of a one-part file, and where it lives. */
+export function storedContent(fileId: string): { path: string; bytes: Buffer } {
+  const [f] = rows('SELECT storage_key FROM files WHERE id = ?', [fileId]);
+  const path = join(dataDir(), 'blobs', f.storage_key as string, '0');
+  return { path, bytes: readFileSync(path) };
+}
+
 /** Plants a complete file in `owner`'s vault: a row and its stored ciphertext, made from the
  *  owner's PUBLIC key only, with the name `name`. Returns its id. */
 export function plantFile(owner: { id: number; publicKey: string }, name: string): string {
-  const bin = join(required('CARGO_TARGET_DIR'), 'debug', 'examples', 'hostile_server');
   const id = randomBytes(16).toString('hex');
-  const made = JSON.parse(execFileSync(bin, ['plant', owner.publicKey, id, name]).toString());
+  const made = forge(['plant', owner.publicKey, id, name]) as Record<string, string>;
+  made.chunk_size = String(made.chunk_size);
   const ciphertext = Buffer.from(made.ciphertext, 'hex');
   const storageKey = randomBytes(16).toString('hex');
   const now = Date.now();

@@ -8,14 +8,18 @@
 //   (5) Alice's pins corrupted: the same;
 //   (6) an older copy of Alice's contact list put back: a warning;
 //   (7) an upload resumed with the file edited in place (same size and date) while the server
-//       says it has no parts: refused, and not one part is sent again.
+//       says it has no parts: refused, and not one part is sent again;
+//   (8) content resealed by someone who holds the file key (a sharee), under the same header, so
+//       every chunk authenticates: refused by the owner's and the sharee's download;
+//   (9) a rename by a key holder (new metadata sealed under the file key): not the owner's file
+//       any more, and not shown to the sharee as the owner's version.
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileRow as row, noFilePicker, open, recordSecret, register as registerAs, sha256, unlock as unlockWith } from './helpers';
-import { corruptPins, dropPins, fileIdByOwner, pinRows, plantFile, restorePins, rows, sql, user } from './hostile';
+import { corruptPins, dropPins, fileIdByOwner, forge, pinRows, plantFile, restorePins, rows, sql, storedContent, user } from './hostile';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const password = `Cobalt-Harbor-Lichen-${run}-⚓`;
@@ -206,6 +210,14 @@ test.describe.serial('a malicious server', () => {
     } finally {
       sql([{ sql: 'UPDATE users SET public_key = ? WHERE id = ?', params: [{ hex: bobsKey }, user(bob).id] }]);
     }
+    // Bob's real key is back: Alice accepts the (now empty) list, and her own signed share to
+    // Bob vouches for his key again.
+    await reload(a, '/vault');
+    await a.getByTestId('record-warning').getByRole('button', { name: 'Keep this copy' }).click();
+    await expect(a.getByTestId('record-warning')).toHaveCount(0);
+    await lookUp(a, second, bob);
+    await expect(a.getByTestId('key-status')).toContainText('before without comparing');
+    await a.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   });
 
   test('(7) resuming with the file edited in place while the server says it has no parts is refused, sending nothing', async () => {
@@ -252,5 +264,59 @@ test.describe.serial('a malicious server', () => {
     const pending = a.waitForEvent('download');
     await row(a, `resume ${run}.bin`).getByRole('button', { name: `Download resume ${run}.bin` }).click();
     expect(sha256(readFileSync((await (await pending).path())!))).toBe(sha256(edited));
+  });
+
+  test('(8) content resealed under the same header by a key holder is refused on download', async () => {
+    test.setTimeout(120_000);
+    const name = `contract ${run}.txt`;
+    const text = Buffer.from(`Alice agrees to pay 10 coffee beans. ${run}\n`.repeat(40));
+    await upload(a, name, text);
+    await shareCompared(a, name, bob);
+    // Every sharee holds the file key; Alice's "Export key" shows the same one.
+    await menu(a, name, 'Export key');
+    const key = (await a.getByTestId('exported-key').inputValue()).trim();
+    await a.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    const id = (await row(a, name).getAttribute('data-file-id'))!;
+    const stored = storedContent(id);
+    const forged = Buffer.from(forge(['reseal-content', key, stored.bytes.toString('hex')]).ciphertext as string, 'hex');
+    expect(forged.subarray(0, 91)).toEqual(stored.bytes.subarray(0, 91)); // the same header
+    expect(forged.equals(stored.bytes)).toBe(false);
+    writeFileSync(stored.path, forged);
+
+    const downloadFails = async (page: Page) => {
+      await page.getByRole('button', { name: `Download ${name}`, exact: true }).click();
+      const t = page.getByTestId('transfer').filter({ hasText: name }).first();
+      await expect(t).toHaveAttribute('data-state', /failed|done/, { timeout: 30_000 });
+      await expect(t).toHaveAttribute('data-state', 'failed');
+      await expect(t).toContainText('tampered with or corrupted');
+    };
+    await reload(a, '/vault');
+    await downloadFails(a);
+    await reload(b, '/shared');
+    await expect(b.getByTestId('shared-row').filter({ hasText: name })).toBeVisible({ timeout: 30_000 });
+    await downloadFails(b);
+  });
+
+  test('(9) a rename sealed by a key holder is not the owner\'s version, for the owner or the sharee', async () => {
+    test.setTimeout(120_000);
+    const name = `letter ${run}.txt`;
+    await upload(a, name, Buffer.from(`Dear Bob ${run}\n`));
+    await shareCompared(a, name, bob);
+    const id = (await row(a, name).getAttribute('data-file-id'))!;
+    await menu(a, name, 'Export key');
+    const key = (await a.getByTestId('exported-key').inputValue()).trim();
+    await a.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    const [f] = rows('SELECT ciphertext_size FROM files WHERE id = ?', [id]);
+    const size = String(Number(f.ciphertext_size) - 91 - 16); // one chunk
+    const renamed = `pay this invoice ${run}.pdf`;
+    const sealed = forge(['reseal-metadata', key, id, renamed, size]).sealed_metadata as string;
+    sql([{ sql: 'UPDATE files SET sealed_metadata = ? WHERE id = ?', params: [{ hex: sealed }, id] }]);
+    await reload(a, '/vault');
+    await expect(row(a, notes)).toBeVisible();
+    await expect(a.getByText(renamed)).toHaveCount(0);
+    await expect(a.locator(`[data-testid="unverified-file"][data-file-id="${id}"]`)).toHaveCount(1);
+    await reload(b, '/shared');
+    await expect(b.getByText(renamed)).toHaveCount(0);
+    await expect(b.getByTestId('refused-share')).toContainText(`not shared by ${alice} as shown`);
   });
 });

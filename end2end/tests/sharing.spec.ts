@@ -15,6 +15,7 @@ const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const password = `Harbor-Violet-Quartz-${run}-🗝`;
 const alice = `share_a_${run}`;
 const bob = `share_b_${run}`;
+const carol = `share_c_${run}`;
 const linkPassword = `link-pw-${run}-Zebra`;
 
 
@@ -83,6 +84,33 @@ test.describe.serial('sharing', () => {
     expect(sha256(got)).toBe(sha256(data));
   });
 
+  test('a first share needs the safety number compared or an explicit "share without verifying", which is remembered', async ({ browser }) => {
+    const other = await browser.newContext();
+    await register(await other.newPage(), carol);
+    await other.close();
+    await menu(a, fileName, 'Share with a user');
+    await a.getByLabel('Username').fill(carol);
+    await a.getByRole('button', { name: 'Look up' }).click();
+    await expect(a.getByTestId('key-status')).toContainText('You have not shared with');
+    await expect(a.getByRole('button', { name: 'Share', exact: true })).toBeDisabled();
+    await a.getByRole('button', { name: 'Share without verifying' }).click();
+    await expect(a.getByRole('status').filter({ hasText: `with ${carol}` })).toBeVisible();
+    // Remembered: next time there is one Share button and no question.
+    await menu(a, fileName, 'Share with a user');
+    await a.getByLabel('Username').fill(carol);
+    await a.getByRole('button', { name: 'Look up' }).click();
+    await expect(a.getByTestId('key-status')).toContainText('before without comparing');
+    await expect(a.getByRole('button', { name: 'Share', exact: true })).toBeEnabled();
+    await expect(a.getByRole('button', { name: 'Share without verifying' })).toHaveCount(0);
+    await a.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    // And Bob, compared in the first test, stays verified.
+    await menu(a, fileName, 'Share with a user');
+    await a.getByLabel('Username').fill(bob);
+    await a.getByRole('button', { name: 'Look up' }).click();
+    await expect(a.getByTestId('key-status')).toHaveText('You marked this key as verified.');
+    await a.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  });
+
   test('a different key for Bob is flagged and blocks sharing until confirmed', async () => {
     // Make the server (as the page sees it) answer with another valid key for Bob: Alice's own.
     const aliceKey = await (await a.request.get(`/api/users/${alice}/key`)).json();
@@ -104,9 +132,11 @@ test.describe.serial('sharing', () => {
   test('Alice revokes; Bob loses access', async () => {
     const id = await row(a, fileName).getAttribute('data-file-id');
     await menu(a, fileName, 'Who has access');
-    await expect(a.getByTestId('grant')).toContainText(bob);
-    await expect(a.getByTestId('grant')).toContainText('until'); // the 7-day expiry chosen above
+    const bobsGrant = a.getByTestId('grant').filter({ hasText: bob });
+    await expect(bobsGrant).toContainText('until'); // the 7-day expiry chosen above
     await a.getByRole('button', { name: `Revoke access for ${bob}` }).click();
+    await expect(a.getByTestId('revoked-note')).toContainText('can still read the version they saw');
+    await a.getByRole('button', { name: `Revoke access for ${carol}` }).click();
     await expect(a.getByText('Not shared with anyone.')).toBeVisible();
     await a.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 
@@ -140,6 +170,7 @@ test.describe.serial('sharing', () => {
     await p.getByLabel('Password').fill(linkPassword);
     await p.getByRole('button', { name: 'Open' }).click();
     await expect(p.getByTestId('link-file-name')).toHaveText(fileName, { timeout: 30_000 });
+    await expect(p.getByTestId('link-provenance')).toContainText('Coffer checked that this is the file the link was made for');
     const pending = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Download' }).click();
     expect(sha256(readFileSync((await (await pending).path())!))).toBe(sha256(data));
@@ -155,5 +186,49 @@ test.describe.serial('sharing', () => {
     await menu(a, fileName, 'Who has access');
     await expect(a.getByText('No active links.')).toBeVisible();
     await a.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('re-encrypt with a new key: a new file for those who keep access, the old key and links gone', async () => {
+    test.setTimeout(120_000);
+    const oldId = (await row(a, fileName).getAttribute('data-file-id'))!;
+    await menu(a, fileName, 'Share with a user');
+    await a.getByLabel('Username').fill(bob);
+    await a.getByRole('button', { name: 'Look up' }).click();
+    await a.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(a.getByRole('status').filter({ hasText: `with ${bob}` })).toBeVisible();
+    await menu(a, fileName, 'Create link');
+    await a.getByRole('button', { name: 'Create link' }).click();
+    const url = await a.getByTestId('link-url').inputValue();
+    recordSecret('link secret', url.split('#')[1]);
+    await a.getByRole('button', { name: 'Done' }).click();
+
+    await menu(a, fileName, 'Who has access');
+    await a.getByRole('button', { name: 'Re-encrypt with a new key' }).click();
+    await expect(a.getByRole('status').filter({ hasText: 'with a new key' })).toContainText(`Still shared with ${bob}`, { timeout: 60_000 });
+    await expect(row(a, fileName)).toHaveCount(1);
+    const newId = (await row(a, fileName).getAttribute('data-file-id'))!;
+    expect(newId).not.toBe(oldId);
+    expect((await a.request.get(`/api/files/${oldId}/content`)).status()).toBe(404);
+    expect(sha256(await (async () => {
+      const pending = a.waitForEvent('download');
+      await row(a, fileName).getByRole('button', { name: `Download ${fileName}` }).click();
+      return readFileSync((await (await pending).path())!);
+    })())).toBe(sha256(data));
+
+    await b.reload();
+    await b.waitForSelector('body[data-hydrated="true"]');
+    await unlock(b);
+    const shared = b.getByTestId('shared-row').filter({ hasText: fileName });
+    await expect(shared).toHaveCount(1);
+    const pending = b.waitForEvent('download');
+    await shared.getByRole('button', { name: `Download ${fileName}` }).click();
+    expect(sha256(readFileSync((await (await pending).path())!))).toBe(sha256(data));
+
+    // The link was to the old key: it no longer works.
+    const p = await b.context().newPage();
+    await p.goto(url);
+    await p.waitForSelector('body[data-hydrated="true"]');
+    await expect(p.getByTestId('link-unavailable')).toContainText('no longer available');
+    await p.close();
   });
 });

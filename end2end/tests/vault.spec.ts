@@ -307,4 +307,18 @@ test.describe.serial('vault', () => {
     await expect(page.getByTestId('transfer').filter({ hasText: 'flaky.bin' })).toContainText('300 KB of 300 KB');
     expect(sha256(await downloadPlain(page, 'flaky.bin'))).toBe(sha256(data));
   });
+
+  test('a decrypted name is not a path: separators and bidi overrides are gone when it is shown and saved', async () => {
+    // U+202E (right-to-left override) would make "invoice<RLO>fdp.exe" show as "invoiceexe.pdf".
+    const hostile = '..\\invoice\u202efdp.exe';
+    await page.getByLabel('Add files').setInputFiles({ name: hostile, mimeType: 'application/octet-stream', buffer: Buffer.from('x') });
+    await expect(row(page, '.._invoicefdp.exe')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText(hostile)).toHaveCount(0);
+    const pending = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download .._invoicefdp.exe', exact: true }).click();
+    const download = await pending;
+    // Chromium may tidy the name further (it drops the leading dots); nothing of a path is left.
+    expect(download.suggestedFilename()).toMatch(/^[._]*invoicefdp\.exe$/);
+    expect(readFileSync((await download.path())!).toString()).toBe('x');
+  });
 });

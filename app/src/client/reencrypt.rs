@@ -20,7 +20,7 @@ use super::{
 use crate::{
     keyring::UnlockedKeys,
     trust::{check_own_file, KeyStatus, OwnFile},
-    wire::{sharing::GrantInfo, vault::FileInfo},
+    wire::vault::FileInfo,
 };
 
 /// What re-encryption did.
@@ -56,20 +56,22 @@ impl ReencryptError {
 }
 
 /// Re-encrypts one of the user's own files (`info`, opened with `key`, `metadata`) under a new
-/// key, carries `grants` over to it (same expiry), and deletes the old file.
-#[allow(clippy::too_many_arguments)]
+/// key, carries its live grants over to it (same expiry), and deletes the old file.
 pub async fn reencrypt(
     keys: &UnlockedKeys,
     info: &FileInfo,
     key: &FileKey,
     metadata: &FileMetadata,
     content: coffer_crypto::ContentBinding,
-    grants: &[GrantInfo],
     signal: &AbortSignal,
     progress: Progress,
 ) -> Result<Reencrypted, ReencryptError> {
     let id =
         file_id_from_hex(&info.id).ok_or(ReencryptError::Download(DownloadError::NotCoffer))?;
+    // Who keeps access: read now, not from a dialog that may not have loaded yet.
+    let (grants, _) = sharing::access(&info.id)
+        .await
+        .map_err(ReencryptError::Http)?;
     let pipe =
         TransformStream::new().map_err(|_| ReencryptError::Download(DownloadError::Crypto))?;
     let writable: WritableStream = pipe.writable();
@@ -135,7 +137,7 @@ pub async fn reencrypt(
         }));
     };
     let (mut kept, mut dropped) = (Vec::new(), Vec::new());
-    for g in grants {
+    for g in &grants {
         let who = &g.grantee;
         let carried = match sharing::look_up(keys, who).await {
             Ok(found) if matches!(found.status, KeyStatus::Verified | KeyStatus::Accepted) => {

@@ -581,13 +581,8 @@ pub async fn discard(session: Session, upload_id: &str) -> Result<(), String> {
         .map_err(|e| failed(session, &e))
 }
 
-/// Re-encrypts `row` with a new key (see `client::reencrypt`), keeping access for `grants`.
-pub fn start_reencrypt(
-    vault: Vault,
-    session: Session,
-    row: FileRow,
-    grants: Vec<crate::wire::sharing::GrantInfo>,
-) {
+/// Re-encrypts `row` with a new key (see `client::reencrypt`); its people keep access.
+pub fn start_reencrypt(vault: Vault, session: Session, row: FileRow) {
     let Some(keys) = session.keys() else {
         return;
     };
@@ -621,7 +616,6 @@ pub fn start_reencrypt(
             &key,
             &metadata,
             row.content,
-            &grants,
             &signal,
             progress,
         )

@@ -480,12 +480,11 @@ pub(super) fn AccessDialog(row: FileRow) -> impl IntoView {
     let reencrypt_row = row.clone();
     let reencrypt = move |_| {
         let row = reencrypt_row.clone();
-        let keep = grants.get_untracked();
         vault.dialog.set(None);
         #[cfg(feature = "hydrate")]
-        super::actions::start_reencrypt(vault, session, row, keep);
+        super::actions::start_reencrypt(vault, session, row);
         #[cfg(not(feature = "hydrate"))]
-        let _ = (row, keep, session);
+        let _ = (row, session);
     };
     view! {
         <Modal title=format!("Who has access to “{}”", row.name)>
