@@ -205,9 +205,9 @@ test.describe.serial('sharing', () => {
     await menu(a, fileName, 'Who has access');
     await a.getByRole('button', { name: 'Re-encrypt with a new key' }).click();
     await expect(a.getByRole('status').filter({ hasText: 'with a new key' })).toContainText(`Still shared with ${bob}`, { timeout: 60_000 });
+    // The list is read again after the old file is deleted.
+    await expect.poll(async () => row(a, fileName).getAttribute('data-file-id'), { timeout: 30_000 }).not.toBe(oldId);
     await expect(row(a, fileName)).toHaveCount(1);
-    const newId = (await row(a, fileName).getAttribute('data-file-id'))!;
-    expect(newId).not.toBe(oldId);
     expect((await a.request.get(`/api/files/${oldId}/content`)).status()).toBe(404);
     expect(sha256(await (async () => {
       const pending = a.waitForEvent('download');

@@ -176,7 +176,7 @@ test.describe.serial('format v1 data after the upgrade', () => {
     }
   });
 
-  test('after the upgrade, a file planted with a v1 key slot is not Alice\'s', async ({ browser }) => {
+  test('after the upgrade, a file planted with a v1 key slot is not Alice\'s (nor Carol\'s, who had no files)', async ({ browser }) => {
     const planted = 'planted after the upgrade.pdf';
     plantFile(user(alice), planted);
     const page = await logIn(browser, alice);
@@ -184,5 +184,11 @@ test.describe.serial('format v1 data after the upgrade', () => {
     await expect(page.getByText(planted)).toHaveCount(0);
     await expect(page.getByTestId('unverified-file')).toHaveCount(1);
     await page.context().close();
+    // Carol's first unlock had nothing to upgrade, and still closed the door.
+    plantFile(user(carol), planted);
+    const c = await logIn(browser, carol);
+    await expect(c.getByTestId('unverified-file')).toHaveCount(1, { timeout: 30_000 });
+    await expect(c.getByText(planted)).toHaveCount(0);
+    await c.context().close();
   });
 });

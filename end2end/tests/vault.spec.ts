@@ -244,9 +244,11 @@ test.describe.serial('vault', () => {
     await page.route('**/api/uploads/*/parts/1', () => { held = true; });
     await page.getByLabel('Add files').setInputFiles(path);
     await expect.poll(() => held, { timeout: 30_000 }).toBe(true);
-    await page.unroute('**/api/uploads/*/parts/1');
+    // Leave the page while part 1 is held: un-routing first would let the held request through
+    // and the upload could finish before the reload.
     await page.reload();
     await page.waitForSelector('body[data-hydrated="true"]');
+    await page.unroute('**/api/uploads/*/parts/1');
     await unlock(page);
     const interrupted = page.getByTestId('interrupted');
     await expect(interrupted).toHaveCount(1);

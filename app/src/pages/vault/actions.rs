@@ -190,19 +190,25 @@ pub fn refresh(vault: Vault, session: Session) {
             Err(e) => vault.load_error.set(Some(failed(session, &e))),
         }
         vault.loaded.set(true);
+        // A v1 account upgrades once, even with no v1 file left: the flag it sets is what stops
+        // v1-style slots planted later from being accepted.
         if legacy_allowed {
-            vault.notice.set(Some(
-                "Upgrading your files to signed versions (once, after this Coffer update)…".into(),
-            ));
+            if !legacy.is_empty() {
+                vault.notice.set(Some(
+                    "Upgrading your files to signed versions (once, after this Coffer update)…"
+                        .into(),
+                ));
+            }
             match upgrade::run(&keys, &legacy).await {
                 Ok(report) => {
-                    vault.notice.set(Some(report.message()));
+                    if report.files + report.grants > 0 || !report.unsigned.is_empty() {
+                        vault.notice.set(Some(report.message()));
+                    }
                     refresh(vault, session);
                     return;
                 }
                 Err(e) => vault.notice.set(Some(format!(
-                    "The upgrade of your files did not finish ({}). Coffer tries again next time.",
-                    e
+                    "The upgrade of your files did not finish ({e}). Coffer tries again next time."
                 ))),
             }
         }
