@@ -10,8 +10,13 @@ use zeroize::Zeroizing;
 
 use crate::account::AccountKey;
 use crate::primitives::{hkdf_sha256, open_box, seal_box, BlobTag, KEY_LEN};
-use crate::wrap::{HpkePrivateKey, HpkePublicKey};
 use crate::Error;
+
+/// The KEM of every HPKE wrap: DHKEM(P-256, HKDF-SHA256). The identity key pair is its key pair,
+/// so the types live here and `wrap` uses them (not the other way round).
+pub(crate) type HpkeKem = hpke::kem::DhP256HkdfSha256;
+pub(crate) type HpkePrivateKey = <HpkeKem as hpke::Kem>::PrivateKey;
+pub(crate) type HpkePublicKey = <HpkeKem as hpke::Kem>::PublicKey;
 
 /// Length of an uncompressed SEC1 P-256 point.
 pub(crate) const PUBLIC_KEY_LEN: usize = 65;
