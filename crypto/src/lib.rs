@@ -89,8 +89,9 @@ pub use password::{
 };
 pub use recovery::RecoveryKey;
 pub use stream::{
-    chunk_count, ciphertext_len, header_file_id, parse_header_len, plaintext_len, ChunkSchedule,
-    StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
+    chunk_count, ciphertext_len, header_chunk_size, header_file_id, parse_header_len,
+    plaintext_len, ChunkSchedule, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
+    MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TAG_LEN,
 };
 pub use version::{
     open_own_file, seal_file_version, verify_file_version, ContentBinding, FileVersion,
@@ -112,4 +113,24 @@ pub mod blob_len {
     pub const GRANT_SIGNATURE: usize = crate::grant::GRANT_SIGNATURE_LEN;
     /// Stream header (format 1).
     pub const STREAM_HEADER: usize = crate::stream::header::HEADER_LEN;
+    /// Identity public key: SEC1 uncompressed P-256.
+    pub const PUBLIC_KEY: usize = crate::identity::PUBLIC_KEY_LEN;
+    /// A link's token digest (`link_token_digest`).
+    pub const LINK_TOKEN_DIGEST: usize = 32;
+    /// The frame of a variable-length sealed blob (tag, nonce, GCM tag) around its padded
+    /// plaintext: sealed metadata (`0x05`) and the account record (`0x0A`).
+    pub const SEALED_FRAME: usize = 1 + 12 + 16;
+    /// Sealed metadata (`0x05`) pads its plaintext to a multiple of this.
+    pub const METADATA_PAD: usize = 64;
+    /// The longest sealed metadata: the longest name and media type fit in 21 pads.
+    pub const METADATA_MAX: usize = SEALED_FRAME + METADATA_PAD * 21;
+    /// The account record (`0x0A`) pads its plaintext to a multiple of this.
+    pub const ACCOUNT_RECORD_PAD: usize = 256;
+
+    /// Whether `len` is the length of some sealed metadata blob (`0x05`).
+    pub const fn is_metadata_len(len: usize) -> bool {
+        len >= SEALED_FRAME + METADATA_PAD
+            && len <= METADATA_MAX
+            && (len - SEALED_FRAME) % METADATA_PAD == 0
+    }
 }

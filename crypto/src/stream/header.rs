@@ -101,6 +101,12 @@ pub fn header_file_id(header: &[u8]) -> Result<FileId, Error> {
     Header::decode(header).map(|h| h.file_id)
 }
 
+/// The chunk size a header declares (`header` must be exactly the header bytes). Lets a store
+/// check that content begins with a header for the chunk size it was told, without any key.
+pub fn header_chunk_size(header: &[u8]) -> Result<u32, Error> {
+    Header::decode(header).map(|h| h.chunk_size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +124,7 @@ mod tests {
     fn header_file_id_reads_the_id_a_header_names() {
         let bytes = sample().encode();
         assert_eq!(header_file_id(&bytes).unwrap(), FileId::from_bytes([9; 16]));
+        assert_eq!(header_chunk_size(&bytes).unwrap(), 65536);
     }
 
     #[test]

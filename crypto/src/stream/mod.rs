@@ -12,7 +12,9 @@ mod schedule;
 
 pub use decryptor::StreamDecryptor;
 pub use encryptor::StreamEncryptor;
-pub use header::{header_file_id, parse_header_len, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+pub use header::{
+    header_chunk_size, header_file_id, parse_header_len, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE,
+};
 pub use schedule::ChunkSchedule;
 
 use crate::Error;
