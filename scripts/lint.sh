@@ -8,6 +8,6 @@ cd "$ROOT"
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 cargo fmt --all -- --check
-cargo clippy -p coffer-crypto -p coffer-migration -p coffer-server --all-targets -- -D warnings
+cargo clippy -p coffer-crypto -p coffer-protocol -p coffer-domain -p coffer-migration -p coffer-server --all-targets -- -D warnings
 cargo clippy -p coffer-app --features ssr --all-targets -- -D warnings
-cargo clippy -p coffer-frontend -p coffer-app --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p coffer-frontend -p coffer-app -p coffer-protocol --target wasm32-unknown-unknown -- -D warnings

@@ -1,34 +1,39 @@
-//! Server functions: thin wrappers that take state from context, check who is
-//! calling, call the service in `backend`, and turn errors into HTTP statuses.
+//! Server functions: thin wrappers that take the domain from context, check who is calling,
+//! call one domain operation, and send its errors with their HTTP status (`ctx::respond`).
 //! Each has a readable endpoint under `/api/` and takes a JSON body.
 
 use leptos::{prelude::*, server_fn::codec::Json};
 
+#[cfg(feature = "ssr")]
+use coffer_domain::DomainError;
+
 use crate::{
     error::AppError,
-    wire::{AccountBundle, ApiTokenInfo, KdfSetup, NewApiToken, RegisterRequest},
+    protocol::accounts::{AccountBundle, ApiTokenInfo, KdfSetup, NewApiToken, RegisterRequest},
 };
 
 #[cfg(feature = "ssr")]
 mod ctx {
-    use http::{header, request::Parts, HeaderValue, StatusCode};
+    use coffer_domain::{
+        auth::{Caller, Presented},
+        Domain, DomainError,
+    };
+    use http::{header, request::Parts, HeaderName, HeaderValue, StatusCode};
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
 
-    use crate::{
-        backend::{auth::Caller, AppState},
-        error::AppError,
-    };
+    use crate::error::AppError;
 
-    pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| {
-            tracing::error!("AppState missing from server function context");
-            AppError::Internal
+    pub fn domain() -> Result<Domain, DomainError> {
+        use_context::<Domain>().ok_or_else(|| {
+            DomainError::internal("server function", "Domain missing from the context")
         })
     }
 
-    pub fn parts() -> Result<Parts, AppError> {
-        use_context::<Parts>().ok_or(AppError::Internal)
+    pub fn parts() -> Result<Parts, DomainError> {
+        use_context::<Parts>().ok_or_else(|| {
+            DomainError::internal("server function", "request parts missing from the context")
+        })
     }
 
     /// The peer address; Coffer does not trust forwarding headers (see README).
@@ -40,32 +45,56 @@ mod ctx {
             .unwrap_or_else(|| "unknown".into())
     }
 
-    pub async fn caller(state: &AppState) -> Result<Caller, AppError> {
-        Ok(state.authenticate(&parts()?.headers).await?)
+    /// What the request's `Authorization` and `Cookie` headers present.
+    pub fn presented(domain: &Domain, parts: &Parts) -> Presented {
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or_default());
+        let cookies = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Presented::from_headers(authorization, cookies, domain.cookie_name())
     }
 
-    pub fn set_cookie(value: HeaderValue) {
-        if let Some(res) = use_context::<ResponseOptions>() {
+    pub async fn caller(domain: &Domain) -> Result<Caller, DomainError> {
+        Ok(domain.authenticate(&presented(domain, &parts()?)).await?)
+    }
+
+    pub fn set_cookie(value: String) {
+        if let (Some(res), Ok(value)) = (
+            use_context::<ResponseOptions>(),
+            HeaderValue::from_str(&value),
+        ) {
             res.append_header(header::SET_COOKIE, value);
         }
     }
 
-    /// Sends errors with their HTTP status (and Retry-After for rate limits).
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let (Err(err), Some(res)) = (&result, use_context::<ResponseOptions>()) {
-            res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST));
-            if let AppError::RateLimited(secs) = err {
-                res.insert_header(header::RETRY_AFTER, HeaderValue::from(*secs));
+    /// Sends a domain error with the status and headers the domain gives it, as the one error
+    /// body.
+    pub fn respond<T>(result: Result<T, DomainError>) -> Result<T, AppError> {
+        result.map_err(|err| {
+            if let Some(res) = use_context::<ResponseOptions>() {
+                res.set_status(
+                    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                );
+                for (name, value) in err.headers() {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        res.insert_header(HeaderName::from_static(name), value);
+                    }
+                }
             }
-        }
-        result
+            AppError::from(err)
+        })
     }
 }
 
 /// KDF salt and parameters for a username (stable fakes for unknown names).
 #[server(prefix = "/api", endpoint = "kdf-params", input = Json)]
 pub async fn kdf_params(username: String) -> Result<KdfSetup, AppError> {
-    ctx::respond(async { ctx::state()?.kdf_setup(&username).await }.await)
+    ctx::respond(async { ctx::domain()?.kdf_setup(&username).await }.await)
 }
 
 /// Creates an account and logs it in.
@@ -73,12 +102,12 @@ pub async fn kdf_params(username: String) -> Result<KdfSetup, AppError> {
 pub async fn register(request: RegisterRequest) -> Result<AccountBundle, AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
+            let domain = ctx::domain()?;
             let parts = ctx::parts()?;
-            let user_id = state.register(request, &ctx::client_ip(&parts)).await?;
-            let token = state.create_session(user_id).await?;
-            ctx::set_cookie(state.session_cookie(Some(&token)));
-            state.account_bundle(user_id).await
+            let user_id = domain.register(request, &ctx::client_ip(&parts)).await?;
+            let token = domain.create_session(user_id).await?;
+            ctx::set_cookie(domain.session_cookie(Some(&token)));
+            domain.account_bundle(user_id).await
         }
         .await,
     )
@@ -89,20 +118,20 @@ pub async fn register(request: RegisterRequest) -> Result<AccountBundle, AppErro
 pub async fn login(username: String, auth_key: String) -> Result<AccountBundle, AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
+            let domain = ctx::domain()?;
             let parts = ctx::parts()?;
-            let auth_key = crate::wire::b64::decode(&auth_key)
-                .map_err(|_| AppError::invalid("The auth key is malformed."))?;
-            let user = state
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            let user_id = domain
                 .login(&username, auth_key, &ctx::client_ip(&parts))
                 .await?;
             // Rotate: whatever session this browser had ends; a fresh token starts.
-            if let Some(old) = state.session_token(&parts.headers) {
-                state.end_session(&old).await?;
+            if let Some(old) = ctx::presented(&domain, &parts).session_token() {
+                domain.end_session(old).await?;
             }
-            let token = state.create_session(user.id).await?;
-            ctx::set_cookie(state.session_cookie(Some(&token)));
-            state.account_bundle(user.id).await
+            let token = domain.create_session(user_id).await?;
+            ctx::set_cookie(domain.session_cookie(Some(&token)));
+            domain.account_bundle(user_id).await
         }
         .await,
     )
@@ -113,12 +142,12 @@ pub async fn login(username: String, auth_key: String) -> Result<AccountBundle, 
 pub async fn logout() -> Result<(), AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
+            let domain = ctx::domain()?;
             let parts = ctx::parts()?;
-            if let Some(token) = state.session_token(&parts.headers) {
-                state.end_session(&token).await?;
+            if let Some(token) = ctx::presented(&domain, &parts).session_token() {
+                domain.end_session(token).await?;
             }
-            ctx::set_cookie(state.session_cookie(None));
+            ctx::set_cookie(domain.session_cookie(None));
             Ok(())
         }
         .await,
@@ -130,10 +159,10 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn current_account() -> Result<Option<AccountBundle>, AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
-            match ctx::caller(&state).await {
-                Ok(caller) => Ok(Some(state.account_bundle(caller.user_id).await?)),
-                Err(AppError::Unauthorized(_)) => Ok(None),
+            let domain = ctx::domain()?;
+            match ctx::caller(&domain).await {
+                Ok(caller) => Ok(Some(domain.account_bundle(caller.user_id).await?)),
+                Err(DomainError::Unauthenticated(_)) => Ok(None),
                 Err(e) => Err(e),
             }
         }
@@ -146,10 +175,10 @@ pub async fn current_account() -> Result<Option<AccountBundle>, AppError> {
 pub async fn create_api_token(name: String, days: u32) -> Result<NewApiToken, AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
-            let caller = ctx::caller(&state).await?;
+            let domain = ctx::domain()?;
+            let caller = ctx::caller(&domain).await?;
             let lifetime = std::time::Duration::from_secs(u64::from(days) * 86_400);
-            state
+            domain
                 .create_api_token(caller.user_id, &name, lifetime)
                 .await
         }
@@ -162,9 +191,9 @@ pub async fn create_api_token(name: String, days: u32) -> Result<NewApiToken, Ap
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
-            let caller = ctx::caller(&state).await?;
-            state.list_api_tokens(caller.user_id).await
+            let domain = ctx::domain()?;
+            let caller = ctx::caller(&domain).await?;
+            domain.list_api_tokens(caller.user_id).await
         }
         .await,
     )
@@ -175,9 +204,9 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     ctx::respond(
         async {
-            let state = ctx::state()?;
-            let caller = ctx::caller(&state).await?;
-            state.revoke_api_token(caller.user_id, id).await
+            let domain = ctx::domain()?;
+            let caller = ctx::caller(&domain).await?;
+            domain.revoke_api_token(caller.user_id, id).await
         }
         .await,
     )

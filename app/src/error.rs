@@ -1,18 +1,20 @@
-//! The one error type the browser sees.
+//! The error a server function returns, and the client reports, in words a person understands.
 //!
-//! Every variant carries words meant for a person. What went wrong inside the
-//! server (SQL, paths, stack traces) is logged on the server and never put in
-//! here: `AppError::internal` logs the detail and returns a generic message.
+//! On the wire it is the protocol's one error body (`{"error": code, "message": …}`), the same
+//! shape every other route answers with. On the server it is made from the domain's error
+//! (`From<DomainError>`), whose status and headers the server function sends
+//! (`api::ctx::respond`); what went wrong inside is logged there and never put in here.
 
+use coffer_protocol::{code, ErrorBody};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
 use serde::{Deserialize, Serialize};
 
-/// An error a server function returns, or the client reports, in words a person understands.
+/// An error in words a person understands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+#[serde(into = "ErrorBody", from = "ErrorBody")]
 pub enum AppError {
     /// The input was rejected; the message says why.
     #[error("{0}")]
@@ -23,20 +25,19 @@ pub enum AppError {
     /// The caller must log in (again).
     #[error("{0}")]
     Unauthorized(String),
-    /// The caller is not allowed to do this, e.g. a cross-site request.
-    #[error("{0}")]
-    Forbidden(String),
-    /// The thing already exists (e.g. a username).
-    #[error("{0}")]
-    Conflict(String),
-    /// Too many attempts; try again after this many seconds.
-    #[error("Too many attempts. Try again in {0} seconds.")]
-    RateLimited(u64),
+    /// Any other refusal by the server: its code and its words.
+    #[error("{message}")]
+    Refused {
+        /// The error code ([`coffer_protocol::code`]).
+        code: String,
+        /// Words for a person.
+        message: String,
+    },
     /// Something failed on the server; details are in the server log only.
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     /// The browser could not reach the server or understand its answer.
-    #[error("Could not reach Coffer: {0}")]
+    #[error("Could not reach Coffer. Check your connection and try again.")]
     Network(String),
 }
 
@@ -46,17 +47,46 @@ impl AppError {
         AppError::Invalid(message.into())
     }
 
-    /// The HTTP status this error is sent with.
-    pub fn status(&self) -> u16 {
+    /// The error code on the wire.
+    pub fn code(&self) -> &str {
         match self {
-            AppError::Invalid(_) => 400,
-            AppError::BadCredentials | AppError::Unauthorized(_) => 401,
-            AppError::Forbidden(_) => 403,
-            AppError::Conflict(_) => 409,
-            AppError::RateLimited(_) => 429,
-            AppError::Internal => 500,
-            AppError::Network(_) => 502,
+            AppError::Invalid(_) => code::INVALID,
+            AppError::BadCredentials => code::BAD_CREDENTIALS,
+            AppError::Unauthorized(_) => code::UNAUTHENTICATED,
+            AppError::Refused { code, .. } => code,
+            AppError::Internal => code::INTERNAL,
+            AppError::Network(_) => "network",
         }
+    }
+}
+
+impl From<AppError> for ErrorBody {
+    fn from(err: AppError) -> Self {
+        ErrorBody::new(err.code(), err.to_string())
+    }
+}
+
+impl From<ErrorBody> for AppError {
+    fn from(body: ErrorBody) -> Self {
+        match body.error.as_str() {
+            code::INVALID => AppError::Invalid(body.message),
+            code::BAD_CREDENTIALS => AppError::BadCredentials,
+            code::UNAUTHENTICATED | code::TOKEN_EXPIRED | code::INVALID_TOKEN => {
+                AppError::Unauthorized(body.message)
+            }
+            code::INTERNAL => AppError::Internal,
+            _ => AppError::Refused {
+                code: body.error,
+                message: body.message,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<coffer_domain::DomainError> for AppError {
+    fn from(err: coffer_domain::DomainError) -> Self {
+        AppError::from(err.body())
     }
 }
 
@@ -78,5 +108,33 @@ impl FromServerFnError for AppError {
             }
             _ => AppError::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_function_errors_have_the_one_error_shape() {
+        let json = serde_json::to_value(AppError::BadCredentials).unwrap();
+        assert_eq!(json["error"], "bad_credentials");
+        assert_eq!(json["message"], "Wrong username or password.");
+        let back: AppError = serde_json::from_value(json).unwrap();
+        assert_eq!(back, AppError::BadCredentials);
+    }
+
+    #[test]
+    fn a_rate_limit_keeps_its_words() {
+        let body = ErrorBody::new(
+            code::RATE_LIMITED,
+            "Too many attempts. Try again in 9 seconds.",
+        );
+        let err = AppError::from(body);
+        assert_eq!(
+            err.to_string(),
+            "Too many attempts. Try again in 9 seconds."
+        );
+        assert_eq!(err.code(), "rate_limited");
     }
 }

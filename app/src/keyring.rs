@@ -9,8 +9,8 @@ use coffer_crypto::{
 
 use crate::{
     error::AppError,
-    validation,
-    wire::{AccountBundle, KdfSetup, RegisterRequest},
+    protocol::accounts::{AccountBundle, KdfSetup, RegisterRequest},
+    protocol::validation,
 };
 
 /// An account's keys, unlocked; held in browser memory only.

@@ -1,13 +1,11 @@
 //! Coffer's Leptos app: the pages, their components, and the server
-//! functions beside them. Server-only code lives in `backend` behind `ssr`.
+//! functions beside them (which call `coffer-domain`, behind `ssr`).
 
 #![forbid(unsafe_code)]
 // The vault page's view types nest deeply; Leptos views need a higher limit than the default 128.
 #![recursion_limit = "256"]
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
 pub mod browser;
 #[cfg(feature = "hydrate")]
 pub mod client;
@@ -19,8 +17,9 @@ pub mod pwa;
 pub mod resume;
 pub mod session;
 pub mod trust;
-pub mod validation;
-pub mod wire;
+
+/// The wire protocol every request and response body comes from.
+pub use coffer_protocol as protocol;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

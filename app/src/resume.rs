@@ -10,6 +10,8 @@
 
 use std::ops::Range;
 
+use coffer_protocol::b64;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 const DOMAIN: &[u8] = b"coffer/resume-part";
@@ -69,6 +71,30 @@ pub fn check_part(recorded: Option<&str>, digest: &str) -> PartCheck {
         Some(r) if r == digest => PartCheck::Same,
         Some(_) => PartCheck::Changed,
     }
+}
+
+/// One upload this browser started and has not finished.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingUpload {
+    /// 2 for records that keep the digests of the parts sent (`pending::part_digests`);
+    /// records without it (0) cannot be resumed safely.
+    #[serde(default)]
+    pub format: u8,
+    /// The server's upload id.
+    pub upload_id: String,
+    /// The file id it becomes.
+    pub file_id: String,
+    /// Whose upload it is (records of other accounts on this browser are left alone).
+    pub username: String,
+    /// The 91-byte STREAM header (not secret).
+    #[serde(with = "b64")]
+    pub header: Vec<u8>,
+    /// Blob `0x04`: the file key wrapped to the owner's public key.
+    #[serde(with = "b64")]
+    pub wrapped_key: Vec<u8>,
+    /// Blob `0x05`: name, type, size and mtime sealed under the file key.
+    #[serde(with = "b64")]
+    pub sealed_metadata: Vec<u8>,
 }
 
 #[cfg(test)]

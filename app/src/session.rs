@@ -8,7 +8,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
 
-use crate::{api, error::AppError, keyring::UnlockedKeys, wire::AccountBundle};
+use crate::{api, error::AppError, keyring::UnlockedKeys, protocol::accounts::AccountBundle};
 
 thread_local! {
     static KEYS: RefCell<Option<Rc<UnlockedKeys>>> = const { RefCell::new(None) };

@@ -22,7 +22,7 @@ use coffer_crypto::{
 
 use crate::{
     keyring::UnlockedKeys,
-    wire::{
+    protocol::{
         sharing::{OutgoingGrant, SharedFile},
         vault::FileInfo,
     },
@@ -479,6 +479,7 @@ mod tests {
             key_slot: sealed.key_slot,
             version_record: Some(sealed.record),
             created_at: 0,
+            updated_at: 0,
         };
         (info, key, ct)
     }

@@ -131,6 +131,6 @@ pub mod blob_len {
     pub const fn is_metadata_len(len: usize) -> bool {
         len >= SEALED_FRAME + METADATA_PAD
             && len <= METADATA_MAX
-            && (len - SEALED_FRAME) % METADATA_PAD == 0
+            && (len - SEALED_FRAME).is_multiple_of(METADATA_PAD)
     }
 }

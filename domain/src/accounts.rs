@@ -1,18 +1,22 @@
-//! Registration, login and the sealed-key bundle. The server checks what it
-//! can (sizes, formats, parameter ranges) and stores what the browser sealed.
+//! Registration, login and the sealed-key bundle. The server checks what it can (sizes,
+//! formats, parameter ranges) and stores what the browser sealed.
 
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use coffer_crypto::{KdfParams, PublicKey};
+use coffer_protocol::{
+    accounts::{AccountBundle, KdfSetup, RegisterRequest},
+    validation,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 
-use super::{entities::users, AppState};
 use crate::{
-    error::AppError,
-    validation,
-    wire::{AccountBundle, KdfSetup, RegisterRequest},
+    auth::AuthFailure,
+    entities::users,
+    limits::{self, Limit, Take},
+    Domain, DomainError,
 };
 
 /// Upper bound on any sealed blob we accept, far above real sizes.
@@ -58,19 +62,29 @@ fn bundle(u: users::Model) -> AccountBundle {
     }
 }
 
-fn check_blob(name: &str, blob: &[u8]) -> Result<(), AppError> {
+fn check_blob(name: &str, blob: &[u8]) -> Result<(), DomainError> {
     if blob.is_empty() || blob.len() > MAX_SEALED_LEN {
-        return Err(AppError::invalid(format!("The {name} is malformed.")));
+        return Err(DomainError::invalid(format!("The {name} is malformed.")));
     }
     Ok(())
 }
 
-fn to_i32(v: u32) -> Result<i32, AppError> {
-    i32::try_from(v).map_err(|_| AppError::invalid("The key derivation settings are out of range."))
+fn to_i32(v: u32) -> Result<i32, DomainError> {
+    i32::try_from(v)
+        .map_err(|_| DomainError::invalid("The key derivation settings are out of range."))
 }
 
-impl AppState {
-    async fn find_user(&self, normalized: &str) -> Result<Option<users::Model>, AppError> {
+fn too_many_attempts(wait: u64) -> DomainError {
+    DomainError::rate_limited("attempts", wait)
+}
+
+impl Domain {
+    /// The user with this name, looked up the way logins do (trimmed, NFKC, lower case). A name
+    /// that is not even valid is simply nobody.
+    pub(crate) async fn find_user(&self, name: &str) -> Result<Option<users::Model>, DomainError> {
+        let Ok(normalized) = validation::normalize_username(name) else {
+            return Ok(None);
+        };
         Ok(users::Entity::find()
             .filter(users::Column::Username.eq(normalized))
             .one(&self.db)
@@ -78,18 +92,18 @@ impl AppState {
     }
 
     /// A user's account bundle by id.
-    pub async fn account_bundle(&self, user_id: i64) -> Result<AccountBundle, AppError> {
+    pub async fn account_bundle(&self, user_id: i64) -> Result<AccountBundle, DomainError> {
         users::Entity::find_by_id(user_id)
             .one(&self.db)
             .await?
             .map(bundle)
-            .ok_or_else(|| AppError::Unauthorized("Please log in.".into()))
+            .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))
     }
 
-    /// KDF salt and parameters for a username. Unknown names get stable fakes
-    /// that look exactly like real ones.
-    pub async fn kdf_setup(&self, username: &str) -> Result<KdfSetup, AppError> {
-        let normalized = validation::normalize_username(username).map_err(AppError::Invalid)?;
+    /// KDF salt and parameters for a username. Unknown names get stable fakes that look
+    /// exactly like real ones.
+    pub async fn kdf_setup(&self, username: &str) -> Result<KdfSetup, DomainError> {
+        let normalized = validation::normalize_username(username).map_err(DomainError::Invalid)?;
         Ok(match self.find_user(&normalized).await? {
             Some(user) => KdfSetup {
                 params: params_from_row(&user),
@@ -103,45 +117,59 @@ impl AppState {
     }
 
     /// Creates an account from what the browser prepared. Returns the new user's id.
-    pub async fn register(&self, req: RegisterRequest, client_ip: &str) -> Result<i64, AppError> {
-        let ip_key = format!("register-ip:{client_ip}");
-        let now = self.now_ms();
-        let s = &self.settings;
-        if let Some(wait) =
-            self.limiter
-                .retry_after(&ip_key, s.registrations_per_ip, s.login_window, now)
+    pub async fn register(
+        &self,
+        req: RegisterRequest,
+        client_ip: &str,
+    ) -> Result<i64, DomainError> {
+        let s = &self.settings.auth;
+        let limit = Limit {
+            max: s.registrations_per_ip,
+            window: s.login_window,
+        };
+        // Every registration counts, successful or not.
+        if let Take::Wait(wait) = limits::take(
+            &self.db,
+            &format!("register-ip:{client_ip}"),
+            limit,
+            self.now_ms(),
+        )
+        .await?
         {
-            return Err(AppError::RateLimited(wait));
+            return Err(too_many_attempts(wait));
         }
-        self.limiter.record(&ip_key, now);
 
-        let username = validation::normalize_username(&req.username).map_err(AppError::Invalid)?;
+        let username =
+            validation::normalize_username(&req.username).map_err(DomainError::Invalid)?;
         let display = validation::display_username(&req.username);
         let email = validation::normalize_email(req.email.as_deref().unwrap_or(""))
-            .map_err(AppError::Invalid)?;
+            .map_err(DomainError::Invalid)?;
         if req.auth_key.len() != 32 {
-            return Err(AppError::invalid("The auth key is malformed."));
+            return Err(DomainError::invalid("The auth key is malformed."));
         }
         if req.kdf.salt.len() != coffer_crypto::KDF_SALT_LEN {
-            return Err(AppError::invalid("The key derivation salt is malformed."));
+            return Err(DomainError::invalid(
+                "The key derivation salt is malformed.",
+            ));
         }
         req.kdf.params.validate().map_err(|_| {
-            AppError::invalid("The key derivation settings are outside the allowed range.")
+            DomainError::invalid("The key derivation settings are outside the allowed range.")
         })?;
         PublicKey::from_bytes(&req.public_key)
-            .map_err(|_| AppError::invalid("The public key is not a valid P-256 key."))?;
+            .map_err(|_| DomainError::invalid("The public key is not a valid P-256 key."))?;
         check_blob("sealed account key", &req.sealed_account_key_password)?;
         check_blob("sealed recovery copy", &req.sealed_account_key_recovery)?;
         check_blob("sealed private key", &req.sealed_private_key)?;
 
+        let taken = || DomainError::Conflict("That username is taken.".into());
         if self.find_user(&username).await?.is_some() {
-            return Err(AppError::Conflict("That username is taken.".into()));
+            return Err(taken());
         }
         let auth_key = req.auth_key;
         let auth_hash = tokio::task::spawn_blocking(move || hash_auth_key(&auth_key))
             .await
-            .map_err(|e| super::internal("hash task failed", e))?
-            .map_err(|e| super::internal("hashing auth key failed", e))?;
+            .map_err(|e| DomainError::internal("hash task failed", e))?
+            .map_err(|e| DomainError::internal("hashing auth key failed", e))?;
         let user = users::ActiveModel {
             username: Set(username),
             display_name: Set(display),
@@ -155,7 +183,7 @@ impl AppState {
             sealed_account_key_recovery: Set(req.sealed_account_key_recovery),
             public_key: Set(req.public_key),
             sealed_private_key: Set(req.sealed_private_key),
-            created_at: Set(now),
+            created_at: Set(self.now_ms()),
             ..Default::default()
         }
         .insert(&self.db)
@@ -164,40 +192,45 @@ impl AppState {
             Ok(user) => Ok(user.id),
             // Two registrations raced for the same name: the unique index decides.
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Err(AppError::Conflict("That username is taken.".into()))
+                Err(taken())
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Checks a login. Unknown users and wrong keys fail identically, in the
-    /// same time, and both count against the per-IP and per-account limits.
+    /// Checks a login and returns the user's id. Unknown users and wrong keys fail
+    /// identically, in the same time, and both count against the per-client and per-account
+    /// limits, which are taken *before* the key is checked: a burst of guesses is checked at
+    /// most the limit's number of times.
     pub async fn login(
         &self,
         username: &str,
         auth_key: Vec<u8>,
         client_ip: &str,
-    ) -> Result<users::Model, AppError> {
-        let s = &self.settings;
+    ) -> Result<i64, DomainError> {
+        let s = &self.settings.auth;
         let now = self.now_ms();
         // Malformed names are throttled like any other name, and fail the same way.
         let normalized = validation::normalize_username(username)
             .unwrap_or_else(|_| username.chars().take(64).collect());
-        let ip_key = format!("login-ip:{client_ip}");
+        let ip_limit = Limit {
+            max: s.login_failures_per_ip,
+            window: s.login_window,
+        };
+        let user_limit = Limit {
+            max: s.login_failures_per_account,
+            window: s.login_window,
+        };
         let user_key = format!("login-user:{normalized}");
-        let wait = self
-            .limiter
-            .retry_after(&ip_key, s.login_failures_per_ip, s.login_window, now)
-            .into_iter()
-            .chain(self.limiter.retry_after(
-                &user_key,
-                s.login_failures_per_account,
-                s.login_window,
-                now,
-            ))
-            .max();
-        if let Some(wait) = wait {
-            return Err(AppError::RateLimited(wait));
+        let ip_attempt =
+            match limits::take(&self.db, &format!("login-ip:{client_ip}"), ip_limit, now).await? {
+                Take::Taken(taken) => taken,
+                Take::Wait(wait) => return Err(too_many_attempts(wait)),
+            };
+        if let Take::Wait(wait) = limits::take(&self.db, &user_key, user_limit, now).await? {
+            // Refused without a check: this client's attempt goes back.
+            limits::give_back(&self.db, ip_attempt).await?;
+            return Err(too_many_attempts(wait));
         }
 
         let user = self.find_user(&normalized).await?;
@@ -207,17 +240,14 @@ impl AppState {
             .unwrap_or_else(|| self.secrets.dummy_auth_hash().to_string());
         let ok = tokio::task::spawn_blocking(move || verify_auth_key(&auth_key, &phc))
             .await
-            .map_err(|e| super::internal("verify task failed", e))?;
+            .map_err(|e| DomainError::internal("verify task failed", e))?;
         match user {
             Some(user) if ok => {
-                self.limiter.clear(&user_key);
-                Ok(user)
+                limits::give_back(&self.db, ip_attempt).await?;
+                limits::reset(&self.db, &user_key).await?;
+                Ok(user.id)
             }
-            _ => {
-                self.limiter.record(&ip_key, now);
-                self.limiter.record(&user_key, now);
-                Err(AppError::BadCredentials)
-            }
+            _ => Err(DomainError::BadCredentials),
         }
     }
 }

@@ -6,20 +6,19 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use http::{header, HeaderMap, HeaderValue};
+use coffer_protocol::{
+    accounts::{ApiTokenInfo, NewApiToken},
+    code,
+};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
-use super::{
-    entities::{api_tokens, sessions},
-    AppState,
-};
 use crate::{
-    error::AppError,
-    wire::{ApiTokenInfo, NewApiToken},
+    entities::{api_tokens, sessions},
+    ms, Domain, DomainError,
 };
 
 /// Cookie name when cookies are `Secure` (the `__Host-` prefix pins it to this origin).
@@ -28,6 +27,71 @@ pub const SECURE_COOKIE: &str = "__Host-coffer_session";
 pub const PLAIN_COOKIE: &str = "coffer_session";
 /// Prefix that makes API tokens recognisable (e.g. to secret scanners).
 pub const API_TOKEN_PREFIX: &str = "cft_";
+
+/// What a request presents to prove who it is, as read from its headers by the HTTP layer
+/// ([`Presented::from_headers`]).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Presented {
+    /// Nothing.
+    Nothing,
+    /// An `Authorization` header that is not `Bearer <token>`.
+    Malformed,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// The session cookie.
+    Session(String),
+}
+
+/// Never prints a token.
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Presented::Nothing => "Nothing",
+            Presented::Malformed => "Malformed",
+            Presented::Bearer(_) => "Bearer(…)",
+            Presented::Session(_) => "Session(…)",
+        })
+    }
+}
+
+impl Presented {
+    /// Reads a request's `Authorization` header value (a bearer token wins) and its `Cookie`
+    /// header values (the session cookie named `cookie_name`).
+    pub fn from_headers<'a>(
+        authorization: Option<&str>,
+        cookies: impl IntoIterator<Item = &'a str>,
+        cookie_name: &str,
+    ) -> Presented {
+        if let Some(auth) = authorization {
+            return match auth.strip_prefix("Bearer ") {
+                Some(token) => Presented::Bearer(token.trim().to_string()),
+                None => Presented::Malformed,
+            };
+        }
+        session_cookie_value(cookies, cookie_name).map_or(Presented::Nothing, Presented::Session)
+    }
+
+    /// The session token, if the request presents one (logout and login rotation end it).
+    pub fn session_token(&self) -> Option<&str> {
+        match self {
+            Presented::Session(token) => Some(token),
+            _ => None,
+        }
+    }
+}
+
+/// The value of the cookie `name` among `Cookie` header values.
+fn session_cookie_value<'a>(
+    cookies: impl IntoIterator<Item = &'a str>,
+    name: &str,
+) -> Option<String> {
+    cookies
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
 
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,9 +122,9 @@ impl AuthFailure {
     /// Machine-readable code for JSON bodies.
     pub fn code(self) -> &'static str {
         match self {
-            AuthFailure::Missing => "unauthenticated",
-            AuthFailure::Expired => "token_expired",
-            AuthFailure::Invalid => "invalid_token",
+            AuthFailure::Missing => code::UNAUTHENTICATED,
+            AuthFailure::Expired => code::TOKEN_EXPIRED,
+            AuthFailure::Invalid => code::INVALID_TOKEN,
         }
     }
 
@@ -71,12 +135,6 @@ impl AuthFailure {
             AuthFailure::Expired => "Your session or token has expired. Please log in again.",
             AuthFailure::Invalid => "Your session or token is not valid. Please log in again.",
         }
-    }
-}
-
-impl From<AuthFailure> for AppError {
-    fn from(f: AuthFailure) -> Self {
-        AppError::Unauthorized(f.message().to_string())
     }
 }
 
@@ -100,14 +158,10 @@ fn lookup_failed(err: sea_orm::DbErr) -> AuthFailure {
     AuthFailure::Invalid
 }
 
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-impl AppState {
+impl Domain {
     /// The session cookie's name under the current settings.
     pub fn cookie_name(&self) -> &'static str {
-        if self.settings.secure_cookies {
+        if self.settings.auth.secure_cookies {
             SECURE_COOKIE
         } else {
             PLAIN_COOKIE
@@ -115,28 +169,27 @@ impl AppState {
     }
 
     /// A `Set-Cookie` value carrying `token`, or clearing the cookie when `None`.
-    pub fn session_cookie(&self, token: Option<&str>) -> HeaderValue {
-        let secure = if self.settings.secure_cookies {
+    pub fn session_cookie(&self, token: Option<&str>) -> String {
+        let secure = if self.settings.auth.secure_cookies {
             "; Secure"
         } else {
             ""
         };
-        let value = match token {
+        match token {
             Some(token) => format!(
                 "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age={}",
                 self.cookie_name(),
-                self.settings.session_absolute.as_secs()
+                self.settings.auth.session_absolute.as_secs()
             ),
             None => format!(
                 "{}=; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age=0",
                 self.cookie_name()
             ),
-        };
-        HeaderValue::from_str(&value).expect("cookie value is plain ASCII")
+        }
     }
 
     /// Starts a session for `user_id` and returns its token.
-    pub async fn create_session(&self, user_id: i64) -> Result<String, AppError> {
+    pub async fn create_session(&self, user_id: i64) -> Result<String, DomainError> {
         let (token, hash) = new_token();
         let now = self.now_ms();
         sessions::ActiveModel {
@@ -144,8 +197,8 @@ impl AppState {
             user_id: Set(user_id),
             created_at: Set(now),
             last_seen_at: Set(now),
-            idle_expires_at: Set(now.saturating_add(ms(self.settings.session_idle))),
-            absolute_expires_at: Set(now.saturating_add(ms(self.settings.session_absolute))),
+            idle_expires_at: Set(now.saturating_add(ms(self.settings.auth.session_idle))),
+            absolute_expires_at: Set(now.saturating_add(ms(self.settings.auth.session_absolute))),
             ..Default::default()
         }
         .insert(&self.db)
@@ -154,7 +207,7 @@ impl AppState {
     }
 
     /// Ends the session with this token, if any.
-    pub async fn end_session(&self, token: &str) -> Result<(), AppError> {
+    pub async fn end_session(&self, token: &str) -> Result<(), DomainError> {
         sessions::Entity::delete_many()
             .filter(sessions::Column::TokenHash.eq(token_hash(token)))
             .exec(&self.db)
@@ -183,7 +236,7 @@ impl AppState {
         if now - row.last_seen_at > 60_000 {
             let mut active: sessions::ActiveModel = row.into();
             active.last_seen_at = Set(now);
-            active.idle_expires_at = Set(now.saturating_add(ms(self.settings.session_idle)));
+            active.idle_expires_at = Set(now.saturating_add(ms(self.settings.auth.session_idle)));
             if let Err(e) = active.update(&self.db).await {
                 tracing::warn!(%e, "could not refresh session");
             }
@@ -214,31 +267,14 @@ impl AppState {
         })
     }
 
-    /// Authenticates a request: a bearer token if one is given, else the session cookie.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthFailure> {
-        if let Some(auth) = headers.get(header::AUTHORIZATION) {
-            let token = auth
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or(AuthFailure::Invalid)?;
-            return self.check_api_token(token.trim()).await;
+    /// Authenticates what a request presents: a bearer token, else the session cookie.
+    pub async fn authenticate(&self, presented: &Presented) -> Result<Caller, AuthFailure> {
+        match presented {
+            Presented::Nothing => Err(AuthFailure::Missing),
+            Presented::Malformed => Err(AuthFailure::Invalid),
+            Presented::Bearer(token) => self.check_api_token(token).await,
+            Presented::Session(token) => self.check_session(token).await,
         }
-        let token = self.session_token(headers).ok_or(AuthFailure::Missing)?;
-        self.check_session(&token).await
-    }
-
-    /// The session token from the request's cookies, if present.
-    pub fn session_token(&self, headers: &HeaderMap) -> Option<String> {
-        let name = self.cookie_name();
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
     }
 
     /// Creates an API token for a user, valid for `lifetime`.
@@ -247,17 +283,17 @@ impl AppState {
         user_id: i64,
         name: &str,
         lifetime: Duration,
-    ) -> Result<NewApiToken, AppError> {
+    ) -> Result<NewApiToken, DomainError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "Give the token a name of 1 to 100 characters.",
             ));
         }
-        if lifetime.is_zero() || lifetime > self.settings.api_token_max {
-            return Err(AppError::invalid(format!(
+        if lifetime.is_zero() || lifetime > self.settings.auth.api_token_max {
+            return Err(DomainError::invalid(format!(
                 "A token may live at most {} days.",
-                self.settings.api_token_max.as_secs() / 86_400
+                self.settings.auth.api_token_max.as_secs() / 86_400
             )));
         }
         let (raw, _) = new_token();
@@ -283,7 +319,7 @@ impl AppState {
     }
 
     /// The user's API tokens, newest first.
-    pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>, AppError> {
+    pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>, DomainError> {
         Ok(api_tokens::Entity::find()
             .filter(api_tokens::Column::UserId.eq(user_id))
             .order_by_desc(api_tokens::Column::Id)
@@ -301,12 +337,12 @@ impl AppState {
     }
 
     /// Revokes one of the user's tokens. Another user's token id looks missing.
-    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<(), AppError> {
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<(), DomainError> {
         let row = api_tokens::Entity::find_by_id(id)
             .filter(api_tokens::Column::UserId.eq(user_id))
             .one(&self.db)
             .await?
-            .ok_or_else(|| AppError::invalid("There is no such token."))?;
+            .ok_or_else(|| DomainError::invalid("There is no such token."))?;
         let mut active: api_tokens::ActiveModel = row.into();
         active.revoked_at = Set(Some(self.now_ms()));
         active.update(&self.db).await?;

@@ -1,25 +1,22 @@
 //! The janitor: removes uploads nobody finished (their parts and their quota reservation),
 //! stored content that no row refers to (left by a crash, a failed delete or a cancelled
-//! upload whose last part was still arriving), and expired grants and expired or used-up share
-//! links (`crate::sharing::purge`).
+//! upload whose last part was still arriving), expired grants and expired or used-up share
+//! links (`crate::sharing::purge`), and attempt counters of windows that ended
+//! (`crate::limits::purge`).
 //!
 //! Rows are always written before content and deleted before it, and an upload row becomes a
 //! file row in one transaction. So content is an orphan exactly when, after it was listed, no
 //! upload row and then no file row names it (uploads are checked first: an upload that
 //! completes between the two queries is then found as a file).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use coffer_app::backend::{
+use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::{
     entities::{files, upload_parts, uploads},
-    Clock,
+    limits, Domain,
 };
-use sea_orm::{
-    sea_query::Query, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
-
-use super::{discard_upload, Vault};
-use crate::{config::Config, storage::Storage, StartError};
 
 /// What one janitor run removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,33 +25,22 @@ pub struct JanitorReport {
     pub orphan_blobs: u64,
     pub expired_grants: u64,
     pub dead_links: u64,
+    pub stale_attempts: u64,
 }
 
 /// The clean-up task. Cheap to clone.
 #[derive(Clone)]
 pub struct Janitor {
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
-    vault: Vault,
+    domain: Domain,
 }
 
 /// How many ids one `IN (...)` query checks.
 const BATCH: usize = 500;
 
 impl Janitor {
-    pub(crate) fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, vault: Vault) -> Self {
-        Janitor { db, clock, vault }
-    }
-
-    /// A janitor for the installation `config` describes (its own database connection).
-    pub async fn from_config(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let db = crate::connect_database(config.database_url.expose()).await?;
-        let storage = Storage::open(&config.storage).map_err(StartError::Other)?;
-        let vault = Vault {
-            storage,
-            settings: Arc::new(config.vault.clone()),
-        };
-        Ok(Janitor::new(db, clock, vault))
+    /// A janitor for this domain's database and blob store.
+    pub fn new(domain: Domain) -> Self {
+        Janitor { domain }
     }
 
     /// One pass; errors are logged and end the pass (the next one retries).
@@ -69,30 +55,40 @@ impl Janitor {
                         .to_owned(),
                 ),
             )
-            .exec(&self.db)
+            .exec(&self.domain.db)
             .await
             .map_err(|e| format!("removing stray part rows: {e}"))?;
         let orphan_blobs = self.remove_orphan_blobs().await?;
-        let (expired_grants, dead_links) = crate::sharing::purge(&self.db, self.clock.now_ms())
+        let now = self.domain.now_ms();
+        let (expired_grants, dead_links) = crate::sharing::purge(&self.domain.db, now)
             .await
             .map_err(|e| format!("purging grants and links: {e}"))?;
+        let settings = &self.domain.settings;
+        let longest_window = settings.auth.login_window.max(settings.vault.link_window);
+        let stale_attempts = limits::purge(
+            &self.domain.db,
+            now.saturating_sub(crate::ms(longest_window)),
+        )
+        .await
+        .map_err(|e| format!("purging attempt counters: {e}"))?;
         Ok(JanitorReport {
             expired_uploads,
             orphan_blobs,
             expired_grants,
             dead_links,
+            stale_attempts,
         })
     }
 
     async fn remove_expired_uploads(&self) -> Result<u64, String> {
         let expired = uploads::Entity::find()
-            .filter(uploads::Column::ExpiresAt.lte(self.clock.now_ms()))
-            .all(&self.db)
+            .filter(uploads::Column::ExpiresAt.lte(self.domain.now_ms()))
+            .all(&self.domain.db)
             .await
             .map_err(|e| format!("listing expired uploads: {e}"))?;
         let mut removed = 0;
         for upload in &expired {
-            match discard_upload(&self.db, &self.vault.storage, upload).await {
+            match self.domain.discard_upload(upload).await {
                 Ok(true) => removed += 1,
                 Ok(false) => {}
                 Err(_) => return Err("discarding an expired upload failed".into()),
@@ -103,7 +99,7 @@ impl Janitor {
 
     async fn remove_orphan_blobs(&self) -> Result<u64, String> {
         let mut candidates = self
-            .vault
+            .domain
             .storage
             .blob_ids()
             .await
@@ -115,7 +111,7 @@ impl Janitor {
                 .column(uploads::Column::StorageKey)
                 .filter(uploads::Column::StorageKey.is_in(batch.iter().cloned()))
                 .into_tuple()
-                .all(&self.db)
+                .all(&self.domain.db)
                 .await
                 .map_err(|e| format!("checking uploads: {e}"))?;
             let in_files: Vec<String> = files::Entity::find()
@@ -123,7 +119,7 @@ impl Janitor {
                 .column(files::Column::StorageKey)
                 .filter(files::Column::StorageKey.is_in(batch.iter().cloned()))
                 .into_tuple()
-                .all(&self.db)
+                .all(&self.domain.db)
                 .await
                 .map_err(|e| format!("checking files: {e}"))?;
             for key in in_uploads.iter().chain(&in_files) {
@@ -132,7 +128,7 @@ impl Janitor {
         }
         let mut removed = 0;
         for blob in candidates {
-            self.vault
+            self.domain
                 .storage
                 .delete_blob(&blob)
                 .await
@@ -154,6 +150,7 @@ impl Janitor {
                     orphan_blobs = report.orphan_blobs,
                     expired_grants = report.expired_grants,
                     dead_links = report.dead_links,
+                    stale_attempts = report.stale_attempts,
                     "janitor: cleaned up"
                 ),
                 Ok(_) => {}

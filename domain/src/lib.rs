@@ -1,98 +1,133 @@
-//! Server-side services behind the server functions and the plain API routes.
-//! Compiled only with the `ssr` feature.
+//! Coffer's server-side domain: every rule and every query, with no HTTP in sight.
+//!
+//! [`Domain`] owns the state (database, blob store, clock, settings, limits, the installation's
+//! secrets) and its methods are the operations: accounts ([`accounts`]), sessions and tokens
+//! ([`auth`]), the vault ([`vault`]: uploads, files, usage), sharing ([`sharing`]: grants,
+//! links, contacts, the account record) and clean-up ([`janitor`]). Each method takes the
+//! caller's user id (authenticated by [`Domain::authenticate`]) and wire types from
+//! `coffer-protocol`, checks what the server can check (sizes, shapes, ownership, limits),
+//! and returns wire types or a [`DomainError`].
+//!
+//! The server never sees plaintext, names or keys, so neither does this crate: it stores what
+//! browsers sealed and enforces who may read it. Rows are found by id *and* owner, so another
+//! user's id answers exactly like a missing one.
+//!
+//! Time comes from a [`Clock`], so tests move it by hand instead of sleeping.
+
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod auth;
-pub mod clock;
+mod clock;
+mod db;
 pub mod entities;
-pub mod rate_limit;
-pub mod secrets;
+mod error;
+pub mod janitor;
+mod limits;
+mod secrets;
+mod settings;
+pub mod sharing;
+pub mod storage;
+pub mod vault;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::error::AppError;
-pub use clock::{Clock, SystemClock};
-pub use rate_limit::RateLimiter;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::DomainError;
+pub use settings::{
+    AuthSettings, Redacted, S3Config, Settings, StorageConfig, VaultSettings, MAX_PARTS,
+    MAX_PART_BYTES_CEILING, MIN_PART_BYTES,
+};
+pub use storage::Storage;
 
-/// Settings for sessions, tokens and login throttling, taken from the server's config.
-#[derive(Clone, Debug)]
-pub struct AuthSettings {
-    /// A session ends after this long without a request.
-    pub session_idle: Duration,
-    /// A session ends this long after login, however active.
-    pub session_absolute: Duration,
-    /// Longest lifetime an API token may be given.
-    pub api_token_max: Duration,
-    /// Mark the session cookie `Secure` and give it the `__Host-` prefix.
-    pub secure_cookies: bool,
-    /// Failed logins allowed per client IP within `login_window`.
-    pub login_failures_per_ip: u32,
-    /// Failed logins allowed per username within `login_window`.
-    pub login_failures_per_account: u32,
-    /// Window over which failed logins are counted.
-    pub login_window: Duration,
-    /// Registrations allowed per client IP within `login_window`.
-    pub registrations_per_ip: u32,
+/// Why the domain could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// A newer Coffer migrated this database.
+    #[error(
+        "the database was migrated by a newer version of Coffer (migration {0:?} is unknown to \
+         this one); run the newer Coffer or restore a backup"
+    )]
+    NewerSchema(String),
+    /// The blob store cannot be used.
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
-impl Default for AuthSettings {
-    fn default() -> Self {
-        AuthSettings {
-            session_idle: Duration::from_secs(60 * 60),
-            session_absolute: Duration::from_secs(12 * 60 * 60),
-            api_token_max: Duration::from_secs(90 * 24 * 60 * 60),
-            secure_cookies: true,
-            login_failures_per_ip: 20,
-            login_failures_per_account: 10,
-            login_window: Duration::from_secs(15 * 60),
-            registrations_per_ip: 20,
-        }
-    }
-}
-
-/// Everything a request handler needs; cheap to clone.
+/// Everything the rules need; cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<AuthSettings>,
-    pub clock: Arc<dyn Clock>,
-    pub limiter: Arc<RateLimiter>,
-    pub secrets: Arc<secrets::ServerSecrets>,
+pub struct Domain {
+    db: DatabaseConnection,
+    storage: Storage,
+    clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
+    secrets: Arc<secrets::ServerSecrets>,
 }
 
-impl AppState {
-    /// Builds the state, loading (or creating) the installation's secrets.
+impl Domain {
+    /// Connects to the database at `database_url` (migrating it), opens the blob store and
+    /// loads (or creates) the installation's secrets.
+    pub async fn open(
+        database_url: &str,
+        storage: &StorageConfig,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Domain, OpenError> {
+        let db = db::connect(database_url).await?;
+        let storage = Storage::open(storage).map_err(OpenError::Storage)?;
+        Domain::new(db, storage, settings, clock).await
+    }
+
+    /// The domain over an open database (already migrated) and blob store.
     pub async fn new(
         db: DatabaseConnection,
-        settings: AuthSettings,
+        storage: Storage,
+        settings: Settings,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, sea_orm::DbErr> {
+    ) -> Result<Domain, OpenError> {
         let secrets = secrets::ServerSecrets::load_or_create(&db).await?;
-        Ok(AppState {
+        Ok(Domain {
             db,
-            settings: Arc::new(settings),
+            storage,
             clock,
-            limiter: Arc::new(RateLimiter::default()),
+            settings: Arc::new(settings),
             secrets: Arc::new(secrets),
         })
     }
 
-    /// Milliseconds since the Unix epoch, by this state's clock.
+    /// The settings it runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The database connection (health checks, tests).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The blob store (health checks, tests).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Milliseconds since the Unix epoch, by this domain's clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 }
 
-/// Logs a server-side failure in full and returns the generic error for the user.
-pub fn internal(context: &str, err: impl std::fmt::Display) -> AppError {
-    tracing::error!(%err, "{context}");
-    AppError::Internal
+/// Connects to a database and migrates it, refusing one a newer Coffer migrated (for tools and
+/// tests that need the connection itself).
+pub async fn connect_database(url: &str) -> Result<DatabaseConnection, OpenError> {
+    db::connect(url).await
 }
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        internal("database error", err)
-    }
+/// Milliseconds in `d`, saturating.
+pub(crate) fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

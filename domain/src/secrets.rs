@@ -5,7 +5,7 @@ use rand::RngCore;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
 use sha2::Sha256;
 
-use super::entities::server_secrets;
+use crate::entities::server_secrets;
 
 const PEPPER: &str = "kdf_salt_pepper";
 
@@ -45,7 +45,7 @@ impl ServerSecrets {
             .map_err(|_| DbErr::Custom("server pepper has the wrong length".into()))?;
         let mut dummy = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut dummy);
-        let dummy_auth_hash = super::accounts::hash_auth_key(&dummy)
+        let dummy_auth_hash = crate::accounts::hash_auth_key(&dummy)
             .map_err(|e| DbErr::Custom(format!("hashing dummy key: {e}")))?;
         Ok(ServerSecrets {
             pepper,

@@ -16,7 +16,7 @@ use object_store::{
     ObjectStoreExt, PutPayload,
 };
 
-use crate::config::StorageConfig;
+use crate::settings::StorageConfig;
 
 /// The blob store. Cheap to clone.
 #[derive(Clone)]
@@ -280,12 +280,12 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_s3_credentials() {
-        let config = StorageConfig::S3(crate::config::S3Config {
+        let config = StorageConfig::S3(crate::settings::S3Config {
             bucket: "bucket".into(),
             endpoint: Some("http://127.0.0.1:9".into()),
             region: "us-east-1".into(),
             access_key_id: Some("AKIDEXAMPLE".into()),
-            secret_access_key: Some(crate::config::Redacted::new("hunter2-secret".into())),
+            secret_access_key: Some(crate::settings::Redacted::new("hunter2-secret".into())),
             allow_http: true,
         });
         let shown = format!("{:?}", Storage::open(&config).unwrap());

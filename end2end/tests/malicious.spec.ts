@@ -12,7 +12,8 @@
 //   (8) content resealed by someone who holds the file key (a sharee), under the same header, so
 //       every chunk authenticates: refused by the owner's and the sharee's download;
 //   (9) a rename by a key holder (new metadata sealed under the file key): not the owner's file
-//       any more, and not shown to the sharee as the owner's version.
+//       any more, and not shown to the sharee as the owner's version;
+//  (10) a link the server re-attributes to another owner: the visitor's page refuses it.
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -318,5 +319,23 @@ test.describe.serial('a malicious server', () => {
     await reload(b, '/shared');
     await expect(b.getByText(renamed)).toHaveCount(0);
     await expect(b.getByTestId('refused-share')).toContainText(`not shared by ${alice} as shown`);
+  });
+
+  test('(10) a link the server says belongs to someone else is refused by the visitor', async ({ browser }) => {
+    await menu(a, notes, 'Create link');
+    await a.getByRole('button', { name: 'Create link' }).click();
+    const url = await a.getByTestId('link-url').inputValue();
+    recordSecret('link secret', url.split('#')[1]);
+    await a.getByRole('button', { name: 'Done' }).click();
+    const linkId = new URL(url).pathname.split('/').pop()!;
+    sql([{ sql: 'UPDATE links SET owner_id = ? WHERE id = ?', params: [user(mallory).id, linkId] }]);
+    const visitor = await browser.newContext({ acceptDownloads: true });
+    const p = await visitor.newPage();
+    await p.goto(url);
+    await p.waitForSelector('body[data-hydrated="true"]');
+    await expect(p.getByTestId('link-not-genuine')).toBeVisible({ timeout: 30_000 });
+    await expect(p.getByText(notes)).toHaveCount(0);
+    await expect(p.getByRole('button', { name: 'Download' })).toHaveCount(0);
+    await visitor.close();
   });
 });

@@ -12,6 +12,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_vault;
 mod m20261126_000003_sharing;
 mod m20261202_000004_authenticity;
+mod m20261206_000005_attempts;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_vault::Migration),
             Box::new(m20261126_000003_sharing::Migration),
             Box::new(m20261202_000004_authenticity::Migration),
+            Box::new(m20261206_000005_attempts::Migration),
         ]
     }
 }

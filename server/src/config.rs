@@ -2,33 +2,10 @@
 //! variables, checked at start-up. A bad value stops the server with a message
 //! that names the variable.
 
-use std::{
-    collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration,
-};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-use coffer_app::backend::AuthSettings;
-
-/// A value that must never be printed (it may hold a password).
-#[derive(Clone)]
-pub struct Redacted<T>(T);
-
-impl<T> Redacted<T> {
-    /// Wraps a secret.
-    pub fn new(value: T) -> Self {
-        Redacted(value)
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Redacted<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use coffer_domain::{AuthSettings, Redacted, S3Config, StorageConfig, VaultSettings};
+use coffer_domain::{Settings, MAX_PARTS, MAX_PART_BYTES_CEILING, MIN_PART_BYTES};
 
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
@@ -47,75 +24,6 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Sizes, quota and clean-up of the vault.
     pub vault: VaultSettings,
-}
-
-/// Where encrypted file content is stored.
-#[derive(Clone, Debug)]
-pub enum StorageConfig {
-    /// A directory on this machine (default `$COFFER_DATA_DIR/blobs`).
-    Local {
-        /// The directory; created at start-up.
-        root: PathBuf,
-    },
-    /// An S3-compatible object store (AWS, MinIO, LocalStack, moto...).
-    S3(S3Config),
-}
-
-/// An S3 bucket and how to reach it.
-#[derive(Clone, Debug)]
-pub struct S3Config {
-    /// The bucket, from `COFFER_STORAGE_URL=s3://bucket`; it must exist.
-    pub bucket: String,
-    /// `COFFER_S3_ENDPOINT`: e.g. `http://127.0.0.1:9000`; AWS when unset.
-    pub endpoint: Option<String>,
-    /// `COFFER_S3_REGION`.
-    pub region: String,
-    /// `COFFER_S3_ACCESS_KEY_ID` (with the secret; both or neither).
-    pub access_key_id: Option<String>,
-    /// `COFFER_S3_SECRET_ACCESS_KEY`.
-    pub secret_access_key: Option<Redacted<String>>,
-    /// `COFFER_S3_ALLOW_HTTP`: allow a plain-http endpoint (loopback tests).
-    pub allow_http: bool,
-}
-
-/// Limits and timings of the vault.
-#[derive(Clone, Debug)]
-pub struct VaultSettings {
-    /// `COFFER_MAX_FILE_BYTES`: largest ciphertext one file may have.
-    pub max_file_bytes: u64,
-    /// `COFFER_USER_QUOTA_BYTES`: bytes a user may store, unfinished uploads included.
-    pub user_quota_bytes: u64,
-    /// `COFFER_MAX_PART_BYTES`: largest upload part, and the default part size.
-    pub max_part_bytes: u64,
-    /// `COFFER_UPLOAD_ABANDON_MINUTES`: an upload with no new part for this long is removed.
-    pub upload_abandon: Duration,
-    /// `COFFER_JANITOR_INTERVAL_SECONDS`: how often the clean-up task runs.
-    pub janitor_interval: Duration,
-    /// `COFFER_LINK_FAILURES_PER_LINK`: wrong share-link tokens allowed per link per window.
-    pub link_failures_per_link: u32,
-    /// `COFFER_LINK_WINDOW_SECONDS`: the window over which wrong link tokens are counted.
-    pub link_window: Duration,
-}
-
-/// Smallest part size a client may choose (and the floor of `COFFER_MAX_PART_BYTES`).
-pub const MIN_PART_BYTES: u64 = 64 * 1024;
-/// Ceiling of `COFFER_MAX_PART_BYTES`: the server holds up to one part per request in memory.
-pub const MAX_PART_BYTES_CEILING: u64 = 64 * 1024 * 1024;
-/// Most parts one upload may have.
-pub const MAX_PARTS: u64 = 10_000;
-
-impl Default for VaultSettings {
-    fn default() -> Self {
-        VaultSettings {
-            max_file_bytes: 10 * 1024 * 1024 * 1024,
-            user_quota_bytes: 50 * 1024 * 1024 * 1024,
-            max_part_bytes: 8 * 1024 * 1024,
-            upload_abandon: Duration::from_secs(24 * 60 * 60),
-            janitor_interval: Duration::from_secs(5 * 60),
-            link_failures_per_link: 10,
-            link_window: Duration::from_secs(15 * 60),
-        }
-    }
 }
 
 /// A configuration problem, naming the variable.
@@ -175,6 +83,14 @@ impl Vars {
 }
 
 impl Config {
+    /// The domain's settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            auth: self.auth.clone(),
+            vault: self.vault.clone(),
+        }
+    }
+
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(std::env::vars())

@@ -1,14 +1,13 @@
-//! Coffer's server: configuration, database wiring, the router with its
-//! security middleware, and the routes that are not server functions.
+//! Coffer's server, HTTP only: configuration (→ the domain's settings), the router with its
+//! layers and security middleware, and thin handlers for the routes that are not server
+//! functions (`routes/`). Every rule lives in `coffer-domain`.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod http;
 mod routes;
 mod security;
-mod sharing;
-pub mod storage;
-pub mod vault;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -18,17 +17,12 @@ use axum::{
     http::{HeaderValue, StatusCode},
     middleware,
     response::Response,
-    routing::get,
     Router,
 };
-use coffer_app::{
-    backend::{AppState, Clock},
-    shell, App,
-};
-use coffer_migration::{Migrator, MigratorTrait};
+use coffer_app::{shell, App};
+use coffer_domain::{janitor::Janitor, Clock, Domain};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
@@ -44,9 +38,8 @@ pub const MAX_API_BODY: usize = 64 * 1024;
 #[derive(Clone, FromRef)]
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
-    pub app: AppState,
+    pub domain: Domain,
     pub data_dir: Arc<PathBuf>,
-    pub vault: vault::Vault,
 }
 
 /// Why the server could not start.
@@ -54,46 +47,10 @@ pub struct ServerState {
 pub enum StartError {
     #[error("configuration: {0}")]
     Config(#[from] config::ConfigError),
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Domain(#[from] coffer_domain::OpenError),
     #[error("{0}")]
     Other(String),
-}
-
-/// Connects to the database and brings its schema up to date. Refuses a
-/// database that a newer Coffer has migrated.
-pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StartError> {
-    let mut options = ConnectOptions::new(url.to_string());
-    options.sqlx_logging(false).max_connections(16);
-    let db = Database::connect(options).await?;
-    refuse_newer_schema(&db).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
-}
-
-async fn refuse_newer_schema(db: &DatabaseConnection) -> Result<(), StartError> {
-    let known: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_string())
-        .collect();
-    let rows = db
-        .query_all(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT version FROM seaql_migrations",
-        ))
-        .await;
-    // No migrations table yet: a fresh database.
-    let Ok(rows) = rows else { return Ok(()) };
-    for row in rows {
-        let version: String = row.try_get("", "version")?;
-        if !known.contains(&version) {
-            return Err(StartError::Other(format!(
-                "the database was migrated by a newer version of Coffer (migration {version:?} \
-                 is unknown to this one); run the newer Coffer or restore a backup"
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[derive(Clone, Default)]
@@ -124,8 +81,8 @@ async fn malformed_arguments_are_client_errors(
     let bytes = axum::body::to_bytes(body, MAX_API_BODY)
         .await
         .unwrap_or_default();
-    let invalid = serde_json::from_slice::<coffer_app::error::AppError>(&bytes)
-        .is_ok_and(|e| matches!(e, coffer_app::error::AppError::Invalid(_)));
+    let invalid = serde_json::from_slice::<coffer_protocol::ErrorBody>(&bytes)
+        .is_ok_and(|e| e.error == coffer_protocol::code::INVALID);
     if invalid {
         parts.status = StatusCode::BAD_REQUEST;
     }
@@ -133,38 +90,28 @@ async fn malformed_arguments_are_client_errors(
 }
 
 /// Builds the whole application router.
-pub fn router(
-    leptos_options: LeptosOptions,
-    app: AppState,
-    data_dir: PathBuf,
-    vault: vault::Vault,
-) -> Router {
+pub fn router(leptos_options: LeptosOptions, domain: Domain, data_dir: PathBuf) -> Router {
     let routes = generate_route_list(App);
     let state = ServerState {
         leptos_options: leptos_options.clone(),
-        app: app.clone(),
+        domain: domain.clone(),
         data_dir: Arc::new(data_dir),
-        vault,
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/healthz", get(routes::health))
-        .route("/api/me", get(routes::me))
-        .route("/sw.js", get(routes::service_worker))
-        .merge(vault::routes())
-        .merge(sharing::routes())
+        .merge(routes::api())
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(app.clone()),
+            move || provide_context(domain.clone()),
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .layer(middleware::from_fn(malformed_arguments_are_client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
-        // Upload parts are limited to one part by their handler; the layers below cover them.
-        .merge(vault::part_routes())
-        .merge(sharing::account_record_routes())
+        // Upload parts are limited to one part by the domain; the layers below cover them.
+        .merge(routes::parts())
+        .merge(routes::account_record())
         .layer(middleware::from_fn(security::reject_cross_site))
         .layer(middleware::from_fn(security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -182,27 +129,30 @@ pub fn router(
         .with_state(state)
 }
 
-/// Starts everything but the listener: database, migrations, state, router.
-pub async fn build(
-    config: &Config,
-    leptos_options: LeptosOptions,
-    clock: Arc<dyn Clock>,
-) -> Result<Router, StartError> {
+/// Opens the domain `config` describes: database (migrated), blob store, settings.
+pub async fn open_domain(config: &Config, clock: Arc<dyn Clock>) -> Result<Domain, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         StartError::Other(format!(
             "COFFER_DATA_DIR: cannot create {}: {e}",
             config.data_dir.display()
         ))
     })?;
-    let db = connect_database(config.database_url.expose()).await?;
-    let storage = storage::Storage::open(&config.storage)
-        .map_err(|e| StartError::Other(format!("COFFER_STORAGE_URL: {e}")))?;
-    let vault = vault::Vault {
-        storage,
-        settings: Arc::new(config.vault.clone()),
-    };
-    let janitor = vault::janitor::Janitor::new(db.clone(), clock.clone(), vault.clone());
-    tokio::spawn(janitor.run_every(config.vault.janitor_interval));
-    let app = AppState::new(db, config.auth.clone(), clock).await?;
-    Ok(router(leptos_options, app, config.data_dir.clone(), vault))
+    Ok(Domain::open(
+        config.database_url.expose(),
+        &config.storage,
+        config.settings(),
+        clock,
+    )
+    .await?)
+}
+
+/// Starts everything but the listener: database, migrations, state, janitor, router.
+pub async fn build(
+    config: &Config,
+    leptos_options: LeptosOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<Router, StartError> {
+    let domain = open_domain(config, clock).await?;
+    tokio::spawn(Janitor::new(domain.clone()).run_every(config.vault.janitor_interval));
+    Ok(router(leptos_options, domain, config.data_dir.clone()))
 }

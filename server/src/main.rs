@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
-use coffer_app::backend::SystemClock;
+use coffer_domain::SystemClock;
 use coffer_server::Config;
 use leptos::config::{get_configuration, LeptosOptions};
 use tracing_subscriber::EnvFilter;

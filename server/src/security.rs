@@ -40,10 +40,10 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
 }
 
 fn forbidden() -> Response {
-    let body = serde_json::json!({
-        "kind": "forbidden",
-        "message": "Cross-site requests are not allowed.",
-    });
+    let body = coffer_protocol::ErrorBody::new(
+        coffer_protocol::code::FORBIDDEN,
+        "Cross-site requests are not allowed.",
+    );
     (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
 }
 

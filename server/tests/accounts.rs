@@ -90,7 +90,7 @@ async fn unknown_user_and_wrong_password_look_the_same(backend: Backend) {
     let wrong: Value = wrong.json().await.unwrap();
     let unknown: Value = unknown.json().await.unwrap();
     assert_eq!(wrong, unknown);
-    assert_eq!(wrong["kind"], "bad_credentials");
+    assert_eq!(wrong["error"], "bad_credentials");
 }
 
 async fn kdf_params_do_not_reveal_which_usernames_exist(backend: Backend) {

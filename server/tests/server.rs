@@ -61,7 +61,7 @@ async fn unknown_pages_answer_404() {
 async fn a_database_migrated_by_a_newer_coffer_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
-    let db = coffer_server::connect_database(&url).await.unwrap();
+    let db = coffer_domain::connect_database(&url).await.unwrap();
     use sea_orm::ConnectionTrait;
     db.execute_unprepared(
         "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000001_future', 0)",
@@ -69,6 +69,6 @@ async fn a_database_migrated_by_a_newer_coffer_is_refused() {
     .await
     .unwrap();
     drop(db);
-    let err = coffer_server::connect_database(&url).await.unwrap_err();
+    let err = coffer_domain::connect_database(&url).await.unwrap_err();
     assert!(err.to_string().contains("newer version of Coffer"), "{err}");
 }

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use coffer_app::{backend::Clock, keyring::Registration, wire::b64};
+use coffer_app::keyring::Registration;
 use coffer_crypto::{
     ciphertext_len, link_token_digest, open_account_record, open_metadata, seal_account_record,
     seal_metadata, sign_grant, unwrap_file_key, verify_file_version, verify_grant, wrap_file_key,
@@ -22,6 +22,8 @@ use coffer_crypto::{
     IdentityKeyPair, KdfParams, LinkKeys, LinkPassword, LinkSecret, PinnedContact, PublicKey,
     StreamDecryptor, StreamEncryptor, Trust,
 };
+use coffer_domain::Clock;
+use coffer_protocol::b64;
 use common::{file_id, session_cookie, version_fields, Backend, TestServer};
 use rand::RngCore;
 use rand_core::OsRng;

@@ -13,12 +13,13 @@ use std::{
     time::Duration,
 };
 
-use coffer_app::{keyring::Registration, wire::b64};
+use coffer_app::keyring::Registration;
 use coffer_crypto::{
     blob_len, ciphertext_len, open_metadata, open_own_file, seal_metadata, unwrap_file_key,
     verify_file_version, wrap_file_key, ContentBinding, ContentDigest, FileKey, FileMetadata,
     FileVersion, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
 };
+use coffer_protocol::b64;
 use common::{
     file_id, session_cookie, version_fields, well_formed_version, Backend, Blobs, TestServer,
 };
@@ -1634,7 +1635,7 @@ async fn the_janitor_removes_expired_uploads_and_orphan_blobs(b: Backend, o: Blo
     let active = begin(&s, &alice, &random_bytes(100_000)).await;
     // Content no row refers to, as a crash between "row deleted" and "blob deleted" leaves.
     let storage = s.storage();
-    let orphan = coffer_server::storage::new_blob_id();
+    let orphan = coffer_domain::storage::new_blob_id();
     storage
         .put_part(&orphan, 0, random_bytes(1000).into())
         .await

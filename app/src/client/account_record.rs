@@ -17,9 +17,9 @@ use rand_core::OsRng;
 use super::http::{self, HttpError, NO_BODY};
 use crate::{
     keyring::UnlockedKeys,
+    protocol::sharing::{ContactList, PutAccountRecord, StoredAccountRecord},
+    protocol::validation,
     trust::RecordState,
-    validation,
-    wire::sharing::{ContactList, PutAccountRecord, StoredAccountRecord},
 };
 
 const SEEN_PREFIX: &str = "coffer.account-record-seen.";

@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, RequestInit, Response};
 
-use crate::wire::vault::ErrorBody;
+use crate::protocol::ErrorBody;
 
 /// Why a request to the vault failed.
 #[derive(Clone, Debug, PartialEq)]

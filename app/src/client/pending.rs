@@ -8,7 +8,7 @@
 //! entry per part in order, written BEFORE each part is sent: they are what makes a resume safe,
 //! so the server's word on which parts it has is never needed.
 
-pub use crate::wire::vault::PendingUpload;
+pub use crate::resume::PendingUpload;
 use gloo_storage::{LocalStorage, Storage};
 
 const STORAGE_KEY: &str = "coffer.pending-uploads";

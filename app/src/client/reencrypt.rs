@@ -19,8 +19,8 @@ use super::{
 };
 use crate::{
     keyring::UnlockedKeys,
+    protocol::vault::FileInfo,
     trust::{check_own_file, KeyStatus, OwnFile},
-    wire::vault::FileInfo,
 };
 
 /// What re-encryption did.

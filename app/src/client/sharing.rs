@@ -15,11 +15,11 @@ use super::{
 };
 use crate::{
     keyring::UnlockedKeys,
-    trust::{previously_shared_keys, share_key_status, KeyStatus},
-    wire::sharing::{
+    protocol::sharing::{
         GrantInfo, GrantList, LinkInfo, LinkKdf, LinkList, NewGrant, NewLink, OpenLink, OpenedLink,
         OutgoingGrants, PublicLink, UserKey,
     },
+    trust::{previously_shared_keys, share_key_status, KeyStatus},
 };
 
 fn path_part(s: &str) -> String {
@@ -355,6 +355,6 @@ pub async fn open_link(
         metadata,
         ciphertext_size: opened.ciphertext_size,
         remaining: opened.remaining,
-        token: crate::wire::b64::encode(&token),
+        token: crate::protocol::b64::encode(&token),
     })
 }

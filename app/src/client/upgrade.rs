@@ -26,9 +26,11 @@ use super::{
 };
 use crate::{
     keyring::UnlockedKeys,
-    wire::{
+    protocol::{
         sharing::{NewGrant, OutgoingGrants},
-        vault::{FileInfo, IdentifiedVersion, NewVersion, VersionBatch, VersionResults},
+        vault::{
+            FileInfo, IdentifiedVersion, NewVersion, VersionBatch, VersionResults, VersionStatus,
+        },
     },
 };
 
@@ -119,14 +121,14 @@ pub async fn run(keys: &UnlockedKeys, legacy: &[FileInfo]) -> Result<Report, Upg
         keyed.push((
             id,
             key,
-            IdentifiedVersion {
-                id: f.id.clone(),
-                version: NewVersion {
+            IdentifiedVersion::new(
+                f.id.clone(),
+                NewVersion {
                     sealed_metadata: f.sealed_metadata.clone(),
                     key_slot: sealed.key_slot,
                     version_record: sealed.record,
                 },
-            },
+            ),
         ));
     }
     let mut batches: Vec<Vec<IdentifiedVersion>> = vec![Vec::new()];
@@ -154,7 +156,7 @@ pub async fn run(keys: &UnlockedKeys, legacy: &[FileInfo]) -> Result<Report, Upg
         report.files += results
             .results
             .iter()
-            .filter(|r| r.status == "stored")
+            .filter(|r| r.status == VersionStatus::Stored)
             .count();
     }
 

@@ -32,8 +32,8 @@ use super::{
 };
 use crate::{
     keyring::UnlockedKeys,
+    protocol::vault::{FileInfo, NewUpload, NewVersion, UploadCreated, UploadInfo},
     resume::{check_part, chunks_of_part, part_digest, PartCheck},
-    wire::vault::{FileInfo, NewUpload, NewVersion, UploadCreated, UploadInfo},
 };
 
 /// Plaintext bytes per STREAM chunk.
@@ -250,7 +250,7 @@ pub async fn upload_new(
         Some(&NewUpload {
             ciphertext_size,
             chunk_size: CHUNK_SIZE,
-            part_size: PART_SIZE,
+            part_size: Some(PART_SIZE),
         }),
     )
     .await?;

@@ -4,8 +4,8 @@ use leptos_meta::Title;
 use crate::{
     api,
     components::{explain, ErrorMessage, LogoutButton, RequireUnlocked},
+    protocol::accounts::NewApiToken,
     session::use_session,
-    wire::NewApiToken,
 };
 
 /// The account: identity fingerprint, API tokens, logout.

@@ -12,6 +12,8 @@ use crate::components::ErrorMessage;
 enum Stage {
     Loading,
     Unavailable(String),
+    /// The server's answer is not what the link was made for (another owner, file or version).
+    NotGenuine(String),
     NeedsPassword,
     Ready {
         name: String,
@@ -26,7 +28,7 @@ thread_local! {
     static FRAGMENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     static OPENED: std::cell::RefCell<Option<std::rc::Rc<crate::client::sharing::OpenedFile>>> =
         const { std::cell::RefCell::new(None) };
-    static KDF: std::cell::RefCell<Option<crate::wire::sharing::LinkKdf>> = const { std::cell::RefCell::new(None) };
+    static KDF: std::cell::RefCell<Option<crate::protocol::sharing::LinkKdf>> = const { std::cell::RefCell::new(None) };
 }
 
 #[cfg(feature = "hydrate")]
@@ -54,6 +56,7 @@ async fn open(
         Err(e @ LinkError::Http(crate::client::http::HttpError::Status { status: 429, .. })) => {
             error.set(Some(e.message()));
         }
+        Err(e @ LinkError::NotGenuine) => stage.set(Stage::NotGenuine(e.message())),
         Err(e) => stage.set(Stage::Unavailable(e.message())),
     }
 }
@@ -205,6 +208,10 @@ pub fn LinkPage() -> impl IntoView {
         <section class="card narrow" data-testid="link-page">
             {move || match stage.get() {
                 Stage::Loading => view! { <p class="muted">"Opening the link…"</p> }.into_any(),
+                Stage::NotGenuine(why) => view! {
+                    <h1>"This file could not be verified"</h1>
+                    <p class="error" role="alert" data-testid="link-not-genuine">{why}</p>
+                }.into_any(),
                 Stage::Unavailable(why) => view! {
                     <h1>"This link is no longer available"</h1>
                     <p data-testid="link-unavailable">{why}</p>

@@ -6,8 +6,8 @@ use crate::{
     api, browser,
     components::{explain, ErrorMessage},
     keyring,
+    protocol::{accounts::AccountBundle, b64},
     session::use_session,
-    wire::{b64, AccountBundle},
 };
 
 /// Log in: derive the auth key from the password in the browser, prove it to

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::login::SubmitRow;
-use crate::{api, browser, components::explain, keyring, session::use_session, validation};
+use crate::{
+    api, browser, components::explain, keyring, protocol::validation, session::use_session,
+};
 
 /// Lowest zxcvbn score accepted: 0 and 1 are common or trivially guessable.
 const MIN_SCORE: u8 = 2;

@@ -43,8 +43,8 @@ fn load(vault: Vault, apart: Apart, session: crate::session::Session) {
                 http::{self, NO_BODY},
                 sharing::pin_seen,
             },
+            protocol::sharing::SharedList,
             trust::{check_shared_file, SharedCheck},
-            wire::sharing::SharedList,
         };
         use coffer_crypto::ContentBinding;
         let Some(keys) = session.keys() else { return };

@@ -1,7 +1,7 @@
 //! `links`: share links. The secret lives only in the URL fragment; the server keeps the SHA-256
 //! digest of the token derived from it (never the token), the file key wrapped under the link
 //! key (blob 0x06, bound to the link id), the Argon2id inputs of an optional password, limits,
-//! the download counter and a counter of wrong tokens in the current rate-limit window.
+//! and the download counter. Wrong tokens are counted in `attempts` (key `link:<id>`).
 //! Revoking a link deletes its row.
 
 use sea_orm::entity::prelude::*;
@@ -30,9 +30,6 @@ pub struct Model {
     pub max_downloads: Option<i32>,
     /// Downloads used; only ever changed by one conditional `UPDATE`.
     pub downloads: i64,
-    /// Token checks counted in the window that started at `failure_window_start`.
-    pub token_failures: i32,
-    pub failure_window_start: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 
 pub mod account_records;
 pub mod api_tokens;
+pub mod attempts;
 pub mod contacts;
 pub mod files;
 pub mod grants;

@@ -1,159 +1,47 @@
-//! Sharing (issue 5): files shared with other users (grants), share links that need no account,
-//! and the sealed contact records a browser pins other users' keys with. Plain axum routes like
-//! the vault's; the protocol is in docs/API.md ("Sharing").
+//! Sharing: files shared with other users ([`grants`]), share links that need no account
+//! ([`links`]), the sealed contact records a browser pins other users' keys with ([`contacts`])
+//! and the versioned account record ([`account_record`]). The protocol is in docs/API.md
+//! ("Sharing").
 //!
 //! The server only ever stores what browsers sealed or wrapped: a grant's file key is wrapped
-//! to the grantee's public key (blob 0x04), a link's to a key derived from a secret that lives
-//! only in the URL fragment (blob 0x06), a contact record is sealed under the owner's account
-//! key (blob 0x07). Owner routes look files up by id *and* owner, grantee routes by grant, so
-//! another user's ids answer exactly like missing ones. The public link routes never
-//! authenticate; every way a link can be unusable answers the same 404.
+//! to the grantee's public key (blob 0x04) and signed by the sharer (0x0D), a link's is
+//! wrapped to a key derived from a secret that lives only in the URL fragment (blob 0x06), a
+//! contact record or account record is sealed under the owner's account key (0x07, 0x0A).
+//! Owner operations look files up by id *and* owner, grantee operations by grant, so another
+//! user's ids answer exactly like missing ones. The public link operations never
+//! authenticate; every way a link can be unusable answers the same [`DomainError::LinkUnavailable`].
 
-mod account_record;
-mod contacts;
-mod error;
-mod grants;
-mod links;
+pub mod account_record;
+pub mod contacts;
+pub mod grants;
+pub mod links;
 
-use axum::{
-    http::HeaderMap,
-    routing::{delete, get, post, put},
-    Router,
-};
-use coffer_app::{
-    backend::entities::{files, grants as grant_rows, links as link_rows, users},
-    validation,
-    wire::b64,
-};
 use sea_orm::{
     sea_query::{Expr, Query},
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
 };
-use serde::de::DeserializeOwned;
 
-pub use error::SharingError;
-
-use crate::{storage::is_hex_id, ServerState};
+use crate::{
+    entities::{files, grants as grant_rows, links as link_rows},
+    DomainError,
+};
 
 /// The 404 message for a file the caller does not own (or that does not exist).
 const NO_FILE: &str = "There is no such file.";
 /// The 404 message for an unknown username.
 const NO_USER: &str = "No Coffer user has that name.";
 
-/// The account record routes: under the cross-site guard, with their own body limit (a record
-/// of 1000 contacts is larger than the API's 64 KiB).
-pub fn account_record_routes() -> Router<ServerState> {
-    Router::new()
-        .route(
-            "/api/account-record",
-            get(account_record::get).put(account_record::put),
-        )
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            account_record::MAX_BODY,
-        ))
-}
-
-/// The sharing routes; they sit under the API's 64 KiB body limit and the cross-site guard.
-pub fn routes() -> Router<ServerState> {
-    Router::new()
-        .route("/api/users/{username}/key", get(grants::user_key))
-        .route(
-            "/api/files/{id}/grants",
-            post(grants::create).get(grants::list),
-        )
-        .route("/api/files/{id}/grants/{grantee}", delete(grants::revoke))
-        .route("/api/shared", get(grants::shared_with_me))
-        .route("/api/grants", get(grants::outgoing))
-        .route("/api/shared/{id}", delete(grants::leave))
-        .route("/api/shared/{id}/content", get(grants::content))
-        .route(
-            "/api/files/{id}/links",
-            post(links::create).get(links::list),
-        )
-        .route("/api/files/{id}/links/{link_id}", delete(links::revoke))
-        .route("/api/links/{id}", get(links::info))
-        .route("/api/links/{id}/open", post(links::open))
-        .route(
-            "/api/links/{id}/content",
-            get(links::content).head(links::no_head),
-        )
-        .route("/api/contacts", get(contacts::list))
-        .route(
-            "/api/contacts/{username}",
-            put(contacts::put).delete(contacts::remove),
-        )
-}
-
-async fn caller(state: &ServerState, headers: &HeaderMap) -> Result<i64, SharingError> {
-    state
-        .app
-        .authenticate(headers)
-        .await
-        .map(|c| c.user_id)
-        .map_err(SharingError::Unauthenticated)
-}
-
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, SharingError> {
-    serde_json::from_slice(body).map_err(|e| {
-        SharingError::invalid(format!(
-            "The request body is not what this call takes: {e}."
-        ))
-    })
-}
-
-fn decode_blob(field: &str, text: &str) -> Result<Vec<u8>, SharingError> {
-    b64::decode(text)
-        .map_err(|_| SharingError::invalid(format!("{field} must be unpadded base64url.")))
-}
-
-/// The caller's file with this id.
-async fn find_own_file(
-    state: &ServerState,
-    owner: i64,
-    id: &str,
-) -> Result<files::Model, SharingError> {
-    if !is_hex_id(id) {
-        return Err(SharingError::NotFound(NO_FILE));
-    }
-    files::Entity::find_by_id(id.to_string())
-        .filter(files::Column::OwnerId.eq(owner))
-        .one(&state.app.db)
-        .await?
-        .ok_or(SharingError::NotFound(NO_FILE))
-}
-
-/// The user with this name, looked up the way logins do (trimmed, NFKC, lower case). A name
-/// that is not even valid is simply nobody.
-async fn find_user(state: &ServerState, name: &str) -> Result<Option<users::Model>, SharingError> {
-    let Ok(normalized) = validation::normalize_username(name) else {
-        return Ok(None);
-    };
-    Ok(users::Entity::find()
-        .filter(users::Column::Username.eq(normalized))
-        .one(&state.app.db)
-        .await?)
-}
-
-/// Milliseconds in `d`, saturating.
-fn ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Checks an optional expiry: in the future and, if `max_ms` is given, at most that far ahead.
-fn check_expiry(
-    expires_at: Option<i64>,
-    now: i64,
-    max_ms: Option<i64>,
-) -> Result<(), SharingError> {
+fn check_expiry(expires_at: Option<i64>, now: i64, max_ms: Option<i64>) -> Result<(), DomainError> {
     let Some(at) = expires_at else {
         return Ok(());
     };
     if at <= now {
-        return Err(SharingError::invalid("expires_at must be in the future."));
+        return Err(DomainError::invalid("expires_at must be in the future."));
     }
     if let Some(max) = max_ms {
         if at > now.saturating_add(max) {
-            return Err(SharingError::invalid(format!(
+            return Err(DomainError::invalid(format!(
                 "expires_at may be at most {} days ahead.",
                 max / 86_400_000
             )));

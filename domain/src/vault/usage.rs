@@ -4,14 +4,17 @@
 //! together exceed the quota cannot both get their reservation. The subtraction happens in
 //! Rust with checked arithmetic, so nothing in SQL can overflow.
 
-use coffer_app::backend::entities::user_usage::{self, Column};
+use coffer_protocol::human_bytes as human;
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
-use super::VaultError;
+use crate::{
+    entities::user_usage::{self, Column},
+    DomainError,
+};
 
 /// What a user stores and has reserved, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,7 +24,7 @@ pub struct Usage {
 }
 
 /// The user's usage (zero if they never uploaded).
-pub async fn usage_of(db: &impl ConnectionTrait, user: i64) -> Result<Usage, VaultError> {
+pub async fn usage_of(db: &impl ConnectionTrait, user: i64) -> Result<Usage, DomainError> {
     Ok(user_usage::Entity::find_by_id(user)
         .one(db)
         .await?
@@ -32,7 +35,7 @@ pub async fn usage_of(db: &impl ConnectionTrait, user: i64) -> Result<Usage, Vau
         .unwrap_or_default())
 }
 
-async fn ensure_row(db: &impl ConnectionTrait, user: i64) -> Result<(), VaultError> {
+async fn ensure_row(db: &impl ConnectionTrait, user: i64) -> Result<(), DomainError> {
     user_usage::Entity::insert(user_usage::ActiveModel {
         user_id: Set(user),
         stored_bytes: Set(0),
@@ -54,10 +57,10 @@ pub async fn reserve(
     user: i64,
     bytes: u64,
     quota: u64,
-) -> Result<(), VaultError> {
+) -> Result<(), DomainError> {
     let refuse = |usage: Usage| {
         let used = u64::try_from(usage.stored.saturating_add(usage.reserved)).unwrap_or(0);
-        VaultError::QuotaExceeded(format!(
+        DomainError::QuotaExceeded(format!(
             "This file needs {} but only {} of your {} quota is free.",
             human(bytes),
             human(quota.saturating_sub(used)),
@@ -94,7 +97,7 @@ pub async fn adjust(
     user: i64,
     stored: i64,
     reserved: i64,
-) -> Result<(), VaultError> {
+) -> Result<(), DomainError> {
     user_usage::Entity::update_many()
         .col_expr(
             Column::StoredBytes,
@@ -108,33 +111,4 @@ pub async fn adjust(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Bytes for people: `1.5 GiB`, `300 KiB`, `12 bytes`.
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = format!("{value:.1}");
-    format!("{} {}", text.trim_end_matches(".0"), UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human;
-
-    #[test]
-    fn sizes_read_like_a_person_would_write_them() {
-        assert_eq!(human(12), "12 bytes");
-        assert_eq!(human(300 * 1024), "300 KiB");
-        assert_eq!(human(3 * 1024 * 1024 / 2), "1.5 MiB");
-        assert_eq!(human(10 * 1024 * 1024 * 1024), "10 GiB");
-    }
 }

@@ -6,12 +6,10 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use coffer_app::{
-    backend::{clock::ManualClock, entities},
-    keyring::{self, UnlockedKeys},
-    wire::{b64, AccountBundle},
-};
+use coffer_app::keyring::{self, UnlockedKeys};
 use coffer_crypto::{blob_len, seal_file_version, FileId, FileKey, FileVersion};
+use coffer_domain::{entities, ManualClock};
+use coffer_protocol::{accounts::AccountBundle, b64};
 use coffer_server::Config;
 use rand::RngCore;
 use reqwest::{header, Response, StatusCode};
@@ -324,15 +322,17 @@ impl TestServer {
     }
 
     /// A janitor for this server's database and storage, run by hand in tests.
-    pub async fn janitor(&self) -> coffer_server::vault::janitor::Janitor {
-        coffer_server::vault::janitor::Janitor::from_config(&self.config, self.clock.clone())
-            .await
-            .expect("janitor starts")
+    pub async fn janitor(&self) -> coffer_domain::janitor::Janitor {
+        coffer_domain::janitor::Janitor::new(
+            coffer_server::open_domain(&self.config, self.clock.clone())
+                .await
+                .expect("domain opens"),
+        )
     }
 
     /// The blob store this server writes to, for looking behind its back.
-    pub fn storage(&self) -> coffer_server::storage::Storage {
-        coffer_server::storage::Storage::open(&self.config.storage).expect("storage opens")
+    pub fn storage(&self) -> coffer_domain::Storage {
+        coffer_domain::Storage::open(&self.config.storage).expect("storage opens")
     }
 
     /// Sends a request like the app does (same-origin headers) with a session cookie.

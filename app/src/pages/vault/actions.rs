@@ -35,12 +35,12 @@ use crate::{
         upload::{self, ciphertext_size_of, Source, UploadError},
     },
     keyring::UnlockedKeys,
-    session::Session,
-    trust::{check_own_file, OwnFile, SharerTrust},
-    wire::{
+    protocol::{
         sharing::SharedFile,
         vault::{FileInfo, FileList, NewVersion, UploadList},
     },
+    session::Session,
+    trust::{check_own_file, OwnFile, SharerTrust},
 };
 
 thread_local! {

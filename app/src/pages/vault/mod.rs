@@ -15,9 +15,10 @@ use leptos_meta::Title;
 
 use crate::{
     components::{ErrorMessage, RequireUnlocked},
+    protocol::vault::{UploadInfo, Usage},
+    resume::PendingUpload,
     session::use_session,
     trust::RecordState,
-    wire::vault::{PendingUpload, UploadInfo, Usage},
 };
 use model::{human_bytes, human_date, human_duration, type_icon, visible_rows};
 pub use model::{FileRow, SortKey, Transfer, TransferKind, TransferState, UnverifiedRow};

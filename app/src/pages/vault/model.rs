@@ -4,8 +4,8 @@ use coffer_crypto::{ContentBinding, FileVersion};
 use leptos::prelude::*;
 
 use crate::{
+    protocol::{sharing::SharedFile, vault::FileInfo},
     trust::{RecordState, SharerTrust},
-    wire::{sharing::SharedFile, vault::FileInfo},
 };
 
 /// Where a row's key comes from, kept so the key can be opened again when it is needed (keys
@@ -259,6 +259,7 @@ mod tests {
                     key_slot: Vec::new(),
                     version_record: None,
                     created_at,
+                    updated_at: created_at,
                 },
                 version: None,
             },

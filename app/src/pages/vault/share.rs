@@ -6,9 +6,9 @@ use leptos::{ev, html, prelude::*};
 use super::{use_vault, FileRow, Modal};
 use crate::{
     components::ErrorMessage,
+    protocol::sharing::{GrantInfo, LinkInfo},
     session::use_session,
     trust::{ChangeReason, KeyStatus},
-    wire::sharing::{GrantInfo, LinkInfo},
 };
 
 /// What the share dialog learned about the other user's key.
@@ -108,7 +108,7 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
             let Some(keys) = session.keys() else { return };
             match look_up(&keys, &name).await {
                 Ok(found)
-                    if crate::validation::normalize_username(&keys.username)
+                    if crate::protocol::validation::normalize_username(&keys.username)
                         .ok()
                         .as_deref()
                         == Some(found.username.as_str()) =>

@@ -1,0 +1,12 @@
+//! What every route shares: who is calling ([`Caller`]), the JSON body ([`JsonBody`]), how a
+//! file's content is sent ([`content`]) and how a domain error becomes a response
+//! ([`ApiError`]).
+
+mod auth;
+mod body;
+pub mod content;
+mod error;
+
+pub use auth::Caller;
+pub use body::JsonBody;
+pub use error::{ApiError, ApiResult};
