@@ -13,7 +13,8 @@
 //       every chunk authenticates: refused by the owner's and the sharee's download;
 //   (9) a rename by a key holder (new metadata sealed under the file key): not the owner's file
 //       any more, and not shown to the sharee as the owner's version;
-//  (10) a link the server re-attributes to another owner: the visitor's page refuses it.
+//  (10) a link (and its file) the server re-attributes to another owner, serving that owner's
+//       public key: the visitor's page refuses it (the link id binds the real owner's key).
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -328,7 +329,13 @@ test.describe.serial('a malicious server', () => {
     recordSecret('link secret', url.split('#')[1]);
     await a.getByRole('button', { name: 'Done' }).click();
     const linkId = new URL(url).pathname.split('/').pop()!;
-    sql([{ sql: 'UPDATE links SET owner_id = ? WHERE id = ?', params: [user(mallory).id, linkId] }]);
+    // The server answers for the link as if Mallory owned it and the file: it serves Mallory's
+    // public key as the owner's. (Its own lookups need the link's and the file's owner to agree.)
+    const [fileId] = rows('SELECT file_id FROM links WHERE id = ?', [linkId]).map((r) => r.file_id as string);
+    sql([
+      { sql: 'UPDATE files SET owner_id = ? WHERE id = ?', params: [user(mallory).id, fileId] },
+      { sql: 'UPDATE links SET owner_id = ? WHERE id = ?', params: [user(mallory).id, linkId] },
+    ]);
     const visitor = await browser.newContext({ acceptDownloads: true });
     const p = await visitor.newPage();
     await p.goto(url);
