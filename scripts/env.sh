@@ -12,6 +12,7 @@
 #                     to a directory OUTSIDE the clone before sourcing, so a fresh checkout still
 #                     builds incrementally (target/ grows to ~10 GB; a cold build takes minutes).
 #   COFFER_ROOT       absolute path of the repository root.
+#   LEPTOS_OUTPUT_NAME  coffer (see below).
 #
 # Deliberately no `set -euo pipefail` here: this file is sourced, and those options would leak
 # into (and could kill) the caller's interactive shell. It only sets variables; it cannot fail
@@ -34,3 +35,10 @@ unset -f _coffer_path_prepend
 export PATH
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${COFFER_ROOT}/target}"
+
+# Leptos reads LEPTOS_OUTPUT_NAME at *compile* time (option_env!): cargo-leptos sets it to the
+# project name, a plain `cargo test`/`cargo build` does not. Without it the server binary points
+# the page at `/pkg/coffer_bg.wasm` (which cargo-leptos does not write) and every switch between
+# `cargo test` and `cargo leptos build` recompiles leptos and everything above it. Setting the
+# same value everywhere keeps one build of each and one correct binary.
+export LEPTOS_OUTPUT_NAME=coffer
