@@ -4,7 +4,8 @@
 #   2. starts PostgreSQL and MariaDB (scripts/start-databases.sh; fails loudly if it cannot) and
 #      an S3 API server on loopback (scripts/start-s3.sh: moto_server; stopped at the end if this
 #      script started it)
-#   3. native tests: crypto, app (with the server side), migrations, server integration tests
+#   3. native tests: crypto, protocol, domain (rules on in-memory SQLite), app (with the server
+#      side), migrations, server integration tests
 #      against SQLite, PostgreSQL and MariaDB (fresh databases per test); the vault tests also
 #      with S3 storage (a fresh bucket per test)
 #   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
@@ -50,7 +51,7 @@ stop_s3() { if [ "$S3_WAS_RUNNING" = false ] && [ -f "$S3_PIDFILE" ]; then kill 
 trap stop_s3 EXIT
 
 step "native tests (crypto, app, migrations, server on SQLite + PostgreSQL + MariaDB)"
-cargo test -p coffer-crypto -p coffer-migration -p coffer-server
+cargo test -p coffer-crypto -p coffer-protocol -p coffer-domain -p coffer-migration -p coffer-server
 cargo test -p coffer-app --features ssr
 
 # The hostile server's tool for the malicious-server e2e suite (built here, used in step 5).
