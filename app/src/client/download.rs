@@ -71,9 +71,9 @@ impl DownloadError {
                 "The connection broke during the download. Nothing was saved; try again.".into()
             }
             DownloadError::TooLargeForThisBrowser => format!(
-                "This browser cannot save files over {} MiB as they are decrypted. Use Chromium, \
+                "This browser cannot save files over {} as they are decrypted. Use Chromium, \
                  or “Download encrypted” and decrypt it there.",
-                MEMORY_LIMIT >> 20
+                crate::protocol::human_bytes(MEMORY_LIMIT)
             ),
             DownloadError::Write => "The file could not be written. Is the disk full?".into(),
             DownloadError::Cancelled => "Cancelled.".into(),

@@ -230,7 +230,7 @@ pub fn LinkPage() -> impl IntoView {
                 Stage::Ready { name, size, unverified_sender } => view! {
                     <h1>"A file was shared with you"</h1>
                     <p class="file-name" data-testid="link-file-name">{name}</p>
-                    <p class="muted">{super::vault::model::human_bytes(size)}" · decrypted in this browser"</p>
+                    <p class="muted">{crate::protocol::human_bytes(size)}" · decrypted in this browser"</p>
                     <p class="muted" data-testid="link-provenance">{if unverified_sender {
                         "This link was made by an older version of Coffer: it cannot prove who made \
                          it or that the file is unchanged since."

@@ -9,10 +9,12 @@ use leptos::{ev, prelude::*};
 use leptos_meta::Title;
 
 use super::vault::{
-    model::{human_bytes, human_date, FileRow, RefusedShare},
+    model::{human_date, FileRow, RefusedShare},
     use_vault, Transfers, Vault,
 };
-use crate::{components::RequireUnlocked, session::use_session, trust::SharerTrust};
+use crate::{
+    components::RequireUnlocked, protocol::human_bytes, session::use_session, trust::SharerTrust,
+};
 
 /// The page.
 #[component]

@@ -20,9 +20,7 @@ use rand_core::OsRng;
 use web_sys::{AbortController, File};
 
 use super::{
-    model::{
-        human_bytes, FileRow, RowSource, Transfer, TransferKind, TransferState, UnverifiedRow,
-    },
+    model::{FileRow, RowSource, Transfer, TransferKind, TransferState, UnverifiedRow},
     Dialog, Interrupted, Vault,
 };
 use crate::{
@@ -36,6 +34,7 @@ use crate::{
     },
     keyring::UnlockedKeys,
     protocol::{
+        human_bytes,
         sharing::SharedFile,
         vault::{FileInfo, FileList, NewVersion, UploadList},
     },

@@ -5,8 +5,10 @@
 //! but never runs the actions (hence the `dead_code` allowance there).
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 
+mod access;
 #[cfg(feature = "hydrate")]
 pub(crate) mod actions;
+mod create_link;
 pub(crate) mod model;
 mod share;
 
@@ -15,12 +17,15 @@ use leptos_meta::Title;
 
 use crate::{
     components::{ErrorMessage, RequireUnlocked},
-    protocol::vault::{UploadInfo, Usage},
+    protocol::{
+        human_bytes,
+        vault::{UploadInfo, Usage},
+    },
     resume::PendingUpload,
     session::use_session,
     trust::RecordState,
 };
-use model::{human_bytes, human_date, human_duration, type_icon, visible_rows};
+use model::{human_date, human_duration, type_icon, visible_rows};
 pub use model::{FileRow, SortKey, Transfer, TransferKind, TransferState, UnverifiedRow};
 
 /// An upload the server holds unfinished, and what this browser knows about it.
@@ -707,8 +712,8 @@ fn Dialogs() -> impl IntoView {
             Dialog::Delete(row) => view! { <DeleteDialog row/> }.into_any(),
             Dialog::ExportKey { row, key } => view! { <ExportKeyDialog row key/> }.into_any(),
             Dialog::Share(row) => view! { <share::ShareDialog row/> }.into_any(),
-            Dialog::Link(row) => view! { <share::LinkDialog row/> }.into_any(),
-            Dialog::Access(row) => view! { <share::AccessDialog row/> }.into_any(),
+            Dialog::Link(row) => view! { <create_link::LinkDialog row/> }.into_any(),
+            Dialog::Access(row) => view! { <access::AccessDialog row/> }.into_any(),
         })
     }
 }

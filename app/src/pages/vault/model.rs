@@ -155,28 +155,6 @@ pub struct Transfer {
     pub restartable: RwSignal<bool>,
 }
 
-/// Bytes in words: "0 bytes", "1 byte", "5.2 MB" (decimal units, like file managers).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
-    if n == 1 {
-        return "1 byte".into();
-    }
-    if n < 1000 {
-        return format!("{n} bytes");
-    }
-    let mut value = n as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 999.95 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
-
 /// Seconds in words: "4 s", "3 min", "2 h 5 min".
 pub fn human_duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
@@ -292,13 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_and_durations_read_naturally() {
-        assert_eq!(human_bytes(0), "0 bytes");
-        assert_eq!(human_bytes(1), "1 byte");
-        assert_eq!(human_bytes(999), "999 bytes");
-        assert_eq!(human_bytes(5 * 1024 * 1024), "5.2 MB");
-        assert_eq!(human_bytes(50_000_000_000), "50 GB");
-        assert_eq!(human_bytes(u64::MAX), "18 EB");
+    fn durations_read_naturally() {
         assert_eq!(human_duration(4.2), "4 s");
         assert_eq!(human_duration(125.0), "3 min");
         assert_eq!(human_duration(7500.0), "2 h 5 min");
