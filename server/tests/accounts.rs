@@ -6,11 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{session_cookie, Backend, TestServer};
+use common::{session_cookie, users::PASSWORD, Backend, TestServer};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
-
-const PASSWORD: &str = "correct horse battery staple";
 
 on_every_database!(
     register_login_and_logout,

@@ -7,31 +7,29 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-    time::Duration,
-};
+use std::time::Duration;
 
-use coffer_app::keyring::Registration;
 use coffer_crypto::{
     blob_len, ciphertext_len, open_metadata, open_own_file, seal_metadata, unwrap_file_key,
     verify_file_version, wrap_file_key, ContentBinding, ContentDigest, FileKey, FileMetadata,
-    FileVersion, StreamDecryptor, StreamEncryptor, DEFAULT_CHUNK_SIZE,
+    FileVersion, DEFAULT_CHUNK_SIZE,
 };
 use coffer_protocol::b64;
 use common::{
-    file_id, session_cookie, version_fields, well_formed_version, Backend, Blobs, TestServer,
+    api::{error_code, json_of, post_json},
+    file_id,
+    files::{
+        begin, begin_with, complete, completion, decrypt, first_version, put_metadata, put_part,
+        random_bytes, sealed_name, send_all_parts, upload, Upload, CHUNK, PART,
+    },
+    log::captured_log,
+    session_cookie,
+    users::{user, User, PASSWORD},
+    version_fields, well_formed_version, Backend, Blobs, TestServer,
 };
-use rand::RngCore;
 use rand_core::OsRng;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-
-const PASSWORD: &str = "correct horse battery staple";
-/// The smallest part size the server allows; small parts make multi-part tests cheap.
-const PART: u64 = 64 * 1024;
-const CHUNK: u32 = 4096;
 
 on_every_vault_backend!(
     a_file_uploaded_in_parts_downloads_and_decrypts_to_the_same_bytes,
@@ -65,165 +63,7 @@ on_every_vault_backend!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// The browser's side, natively
-
-struct User {
-    cookie: String,
-    reg: Registration,
-}
-
-async fn user(s: &TestServer, name: &str) -> User {
-    let (res, reg) = s.register(name, PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    User {
-        cookie: session_cookie(&res).expect("registration logs in"),
-        reg,
-    }
-}
-
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    OsRng.fill_bytes(&mut v);
-    v
-}
-
-/// An upload as the browser drives it: the ciphertext, its key and the server's ids.
-struct Upload {
-    upload_id: String,
-    file_id: String,
-    key: FileKey,
-    ciphertext: Vec<u8>,
-    part_size: u64,
-}
-
-impl Upload {
-    fn part(&self, n: u64) -> Vec<u8> {
-        let start = (n * self.part_size) as usize;
-        let end = (start + self.part_size as usize).min(self.ciphertext.len());
-        self.ciphertext[start..end].to_vec()
-    }
-
-    fn part_count(&self) -> u64 {
-        (self.ciphertext.len() as u64).div_ceil(self.part_size)
-    }
-}
-
-async fn json_of(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}"))
-}
-
-async fn post_json(s: &TestServer, path: &str, cookie: &str, body: Value) -> reqwest::Response {
-    s.send(
-        Method::POST,
-        path,
-        Some(cookie),
-        Some(body.to_string().into()),
-    )
-    .await
-}
-
-/// `POST /api/uploads` for `plaintext`, then encrypts it under the returned file id.
-async fn begin(s: &TestServer, u: &User, plaintext: &[u8]) -> Upload {
-    begin_with(s, u, plaintext, CHUNK, Some(PART)).await
-}
-
-/// Like [`begin`] with a chosen chunk size, and a part size (`None`: the server's default).
-async fn begin_with(
-    s: &TestServer,
-    u: &User,
-    plaintext: &[u8],
-    chunk_size: u32,
-    part_size: Option<u64>,
-) -> Upload {
-    let size = ciphertext_len(plaintext.len() as u64, chunk_size).unwrap();
-    let mut request = json!({ "ciphertext_size": size, "chunk_size": chunk_size });
-    if let Some(part_size) = part_size {
-        request["part_size"] = json!(part_size);
-    }
-    let res = post_json(s, "/api/uploads", &u.cookie, request).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let created = json_of(res).await;
-    let file_id = created["file_id"].as_str().unwrap().to_string();
-    let key = FileKey::generate(&mut OsRng);
-    let mut enc =
-        StreamEncryptor::new(&key, &self::file_id(&file_id), chunk_size, &mut OsRng).unwrap();
-    let mut ciphertext = enc.header().to_vec();
-    ciphertext.extend(enc.push(plaintext).unwrap());
-    ciphertext.extend(enc.finish().unwrap());
-    assert_eq!(ciphertext.len() as u64, size);
-    let requested = part_size;
-    let part_size = created["part_size"].as_u64().unwrap();
-    assert_eq!(
-        part_size,
-        requested.unwrap_or(s.config.vault.max_part_bytes)
-    );
-    assert_eq!(created["part_count"], size.div_ceil(part_size));
-    Upload {
-        upload_id: created["upload_id"].as_str().unwrap().to_string(),
-        file_id,
-        key,
-        ciphertext,
-        part_size,
-    }
-}
-
-async fn put_part(
-    s: &TestServer,
-    u: &User,
-    up: &Upload,
-    n: u64,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    s.send(
-        Method::PUT,
-        &format!("/api/uploads/{}/parts/{n}", up.upload_id),
-        Some(&u.cookie),
-        Some(body.into()),
-    )
-    .await
-}
-
-/// Sends every part at once, as a browser with parallel uploads may: the order in which parts
-/// arrive does not matter.
-async fn send_all_parts(s: &TestServer, u: &User, up: &Upload) {
-    let sends = (0..up.part_count()).map(|n| put_part(s, u, up, n, up.part(n)));
-    for (n, res) in futures_util::future::join_all(sends)
-        .await
-        .into_iter()
-        .enumerate()
-    {
-        assert_eq!(res.status(), StatusCode::NO_CONTENT, "part {n}");
-    }
-}
-
-fn sealed_name(up: &Upload, name: &str) -> Vec<u8> {
-    let meta = FileMetadata {
-        name: name.into(),
-        mime: "application/octet-stream".into(),
-        size: 0,
-        modified_ms: 1_700_000_000_000,
-    };
-    seal_metadata(&up.key, &file_id(&up.file_id), &meta, &mut OsRng).unwrap()
-}
-
-/// The first version of the upload's file: bound to the digest of its exact ciphertext.
-fn first_version(up: &Upload) -> FileVersion {
-    FileVersion::first(ContentDigest::of_ciphertext(&up.ciphertext).unwrap())
-}
-
-/// The completion body the browser sends: metadata, owner key slot and version record 1.
-fn completion(u: &User, up: &Upload, name: &str) -> Value {
-    let fid = file_id(&up.file_id);
-    version_fields(
-        &u.reg.keys,
-        &fid,
-        &first_version(up),
-        &sealed_name(up, name),
-        &up.key,
-    )
-}
+// The browser's side, natively (the rest is in common/)
 
 /// The body of a change to `version` (a rename to `name`), made by `u`.
 fn version_body(u: &User, up: &Upload, version: &FileVersion, name: &str) -> Value {
@@ -244,16 +84,6 @@ fn numbered(version: &FileVersion, number: u64) -> FileVersion {
     }
 }
 
-async fn put_metadata(s: &TestServer, u: &User, id: &str, body: &Value) -> reqwest::Response {
-    s.send(
-        Method::PUT,
-        &format!("/api/files/{id}/metadata"),
-        Some(&u.cookie),
-        Some(body.to_string().into()),
-    )
-    .await
-}
-
 async fn put_versions(s: &TestServer, u: &User, versions: Vec<Value>) -> reqwest::Response {
     post_json(
         s,
@@ -269,27 +99,6 @@ fn item(id: &str, fields: Value) -> Value {
     let mut v = fields;
     v["id"] = json!(id);
     v
-}
-
-async fn complete(s: &TestServer, u: &User, up: &Upload, name: &str) -> reqwest::Response {
-    post_json(
-        s,
-        &format!("/api/uploads/{}/complete", up.upload_id),
-        &u.cookie,
-        completion(u, up, name),
-    )
-    .await
-}
-
-/// Uploads `plaintext` named `name` start to finish; returns the upload (now a file).
-async fn upload(s: &TestServer, u: &User, name: &str, plaintext: &[u8]) -> Upload {
-    let up = begin(s, u, plaintext).await;
-    send_all_parts(s, u, &up).await;
-    let res = complete(s, u, &up, name).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let file = json_of(res).await;
-    assert_eq!(file["id"], up.file_id.as_str());
-    up
 }
 
 async fn list_files(s: &TestServer, u: &User) -> Value {
@@ -414,23 +223,7 @@ async fn download_and_decrypt(s: &TestServer, u: &User, id: &str) -> (String, Ve
             "the content is the version's"
         );
     }
-    let mut dec = StreamDecryptor::new(&key, &fid);
-    let mut plaintext = dec.push(&ciphertext).unwrap();
-    plaintext.extend(dec.finish().unwrap());
-    (name, plaintext)
-}
-
-async fn error_code(res: reqwest::Response) -> (StatusCode, String) {
-    let status = res.status();
-    let body = json_of(res).await;
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (
-        status,
-        body["error"].as_str().unwrap_or_default().to_string(),
-    )
+    (name, decrypt(&key, id, &ciphertext))
 }
 
 async fn usage(s: &TestServer, u: &User) -> (u64, u64) {
@@ -1710,7 +1503,7 @@ async fn a_restart_mid_upload_shows_no_file_keeps_committed_ones_and_leaks_nothi
     s.advance(s.config.vault.upload_abandon + Duration::from_secs(1));
     let alice = User {
         cookie: session_cookie(&s.login("alice", PASSWORD, None).await).unwrap(),
-        reg: alice.reg,
+        ..alice
     };
     let report = s.janitor().await.run_once().await.unwrap();
     assert_eq!((report.expired_uploads, report.orphan_blobs), (1, 0));
@@ -1803,35 +1596,6 @@ async fn health_reports_blob_storage_that_does_not_answer() {
 // ---------------------------------------------------------------------------------------------
 // Zero knowledge: a marker in a file's name and content appears nowhere the server writes.
 
-#[derive(Clone, Default)]
-struct CapturedLog(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every server in this test binary logs at debug level into one buffer.
-fn captured_log() -> CapturedLog {
-    static LOG: OnceLock<CapturedLog> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = CapturedLog::default();
-        let writer = log.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .init();
-        log
-    })
-    .clone()
-}
-
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -1847,7 +1611,7 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_marker_in_a_files_name_and_content_reaches_no_database_blob_or_log() {
-    let log = captured_log();
+    let log = captured_log("debug");
     let s = TestServer::start_vault(Backend::Sqlite, Blobs::Local, |_| {}).await;
     let marker = format!("ZKMARKER{:016x}", rand::random::<u64>());
     let alice = user(&s, "alice").await;

@@ -1,8 +1,16 @@
 //! Test harness: a real Coffer server on 127.0.0.1:0 over a fresh database
 //! (SQLite file, or a new PostgreSQL / MariaDB database per test), talked to
-//! over HTTP like any client.
+//! over HTTP like any client. The submodules are the browser's side of the suites that share
+//! them: users, API calls, uploads, grants, the account record, and a captured log.
 
 #![allow(dead_code)]
+
+pub mod account_record;
+pub mod api;
+pub mod files;
+pub mod log;
+pub mod sharing;
+pub mod users;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -15,6 +23,10 @@ use rand::RngCore;
 use reqwest::{header, Response, StatusCode};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
+
+/// What the tests move the clock by, and set expiries with.
+pub const HOUR: Duration = Duration::from_secs(3600);
+pub const DAY_MS: i64 = 86_400_000;
 
 /// Which database a test runs against.
 #[derive(Clone, Copy, Debug)]
