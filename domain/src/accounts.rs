@@ -1,10 +1,6 @@
 //! Registration, login and the sealed-key bundle. The server checks what it can (sizes,
 //! formats, parameter ranges) and stores what the browser sealed.
 
-use argon2::{
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Algorithm, Argon2, Params, Version,
-};
 use coffer_crypto::{KdfParams, PublicKey};
 use coffer_protocol::{
     accounts::{AccountBundle, KdfSetup, RegisterRequest},
@@ -15,31 +11,13 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use crate::{
     auth::AuthFailure,
     entities::users,
+    hashing::{hash_auth_key, verify_auth_key},
     limits::{self, Limit, Take},
     Domain, DomainError,
 };
 
 /// Upper bound on any sealed blob we accept, far above real sizes.
 const MAX_SEALED_LEN: usize = 1024;
-
-fn server_argon2() -> Argon2<'static> {
-    // The auth key already carries 256 bits of entropy; this hash only makes a
-    // stolen database slow to test guesses against. OWASP's minimum setting.
-    let params = Params::new(19 * 1024, 2, 1, Some(32)).expect("valid Argon2 params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// The stored form of an auth key: an Argon2id PHC string.
-pub fn hash_auth_key(auth_key: &[u8]) -> Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Ok(server_argon2().hash_password(auth_key, &salt)?.to_string())
-}
-
-fn verify_auth_key(auth_key: &[u8], phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| server_argon2().verify_password(auth_key, &hash).is_ok())
-        .unwrap_or(false)
-}
 
 fn params_from_row(u: &users::Model) -> KdfParams {
     KdfParams {
@@ -249,23 +227,5 @@ impl Domain {
             }
             _ => Err(DomainError::BadCredentials),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stored_auth_hash_verifies_only_the_same_key() {
-        let phc = hash_auth_key(&[7u8; 32]).unwrap();
-        assert!(verify_auth_key(&[7u8; 32], &phc));
-        assert!(!verify_auth_key(&[8u8; 32], &phc));
-        assert!(!phc.contains(&hex::encode([7u8; 32])));
-    }
-
-    #[test]
-    fn a_corrupt_stored_hash_never_verifies() {
-        assert!(!verify_auth_key(&[7u8; 32], "not a hash"));
     }
 }

@@ -6,16 +6,14 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use coffer_protocol::{
-    accounts::{ApiTokenInfo, NewApiToken},
-    code,
-};
+use coffer_protocol::accounts::{ApiTokenInfo, NewApiToken};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
+pub use crate::error::AuthFailure;
 use crate::{
     entities::{api_tokens, sessions},
     ms, Domain, DomainError,
@@ -105,37 +103,6 @@ pub struct Caller {
 pub enum Credential {
     Session { id: i64 },
     ApiToken { id: i64 },
-}
-
-/// Why a request is not authenticated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthFailure {
-    /// No credential at all.
-    Missing,
-    /// A credential that was valid once but has expired.
-    Expired,
-    /// Unknown, revoked or malformed.
-    Invalid,
-}
-
-impl AuthFailure {
-    /// Machine-readable code for JSON bodies.
-    pub fn code(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => code::UNAUTHENTICATED,
-            AuthFailure::Expired => code::TOKEN_EXPIRED,
-            AuthFailure::Invalid => code::INVALID_TOKEN,
-        }
-    }
-
-    /// Words for a person.
-    pub fn message(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "Please log in.",
-            AuthFailure::Expired => "Your session or token has expired. Please log in again.",
-            AuthFailure::Invalid => "Your session or token is not valid. Please log in again.",
-        }
-    }
 }
 
 fn new_token() -> (String, String) {

@@ -3,7 +3,7 @@
 use coffer_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
-use crate::OpenError;
+use crate::error::OpenError;
 
 /// Connects to the database and brings its schema up to date. Refuses a database that a newer
 /// Coffer has migrated.

@@ -7,7 +7,36 @@
 
 use coffer_protocol::{code, ErrorBody};
 
-use crate::auth::AuthFailure;
+/// Why a request is not authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credential at all.
+    Missing,
+    /// A credential that was valid once but has expired.
+    Expired,
+    /// Unknown, revoked or malformed.
+    Invalid,
+}
+
+impl AuthFailure {
+    /// Machine-readable code for JSON bodies.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => code::UNAUTHENTICATED,
+            AuthFailure::Expired => code::TOKEN_EXPIRED,
+            AuthFailure::Invalid => code::INVALID_TOKEN,
+        }
+    }
+
+    /// Words for a person.
+    pub fn message(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "Please log in.",
+            AuthFailure::Expired => "Your session or token has expired. Please log in again.",
+            AuthFailure::Invalid => "Your session or token is not valid. Please log in again.",
+        }
+    }
+}
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +196,23 @@ impl From<AuthFailure> for DomainError {
     fn from(failure: AuthFailure) -> Self {
         DomainError::Unauthenticated(failure)
     }
+}
+
+/// Why the domain could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// A newer Coffer migrated this database.
+    #[error(
+        "the database was migrated by a newer version of Coffer (migration {0:?} is unknown to \
+         this one); run the newer Coffer or restore a backup"
+    )]
+    NewerSchema(String),
+    /// The blob store cannot be used.
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
 #[cfg(test)]

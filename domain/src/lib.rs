@@ -22,6 +22,7 @@ mod clock;
 mod db;
 pub mod entities;
 mod error;
+mod hashing;
 pub mod janitor;
 mod limits;
 mod secrets;
@@ -35,29 +36,12 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::DomainError;
+pub use error::{AuthFailure, DomainError, OpenError};
 pub use settings::{
     AuthSettings, Redacted, S3Config, Settings, StorageConfig, VaultSettings, MAX_PARTS,
     MAX_PART_BYTES_CEILING, MIN_PART_BYTES,
 };
 pub use storage::Storage;
-
-/// Why the domain could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    /// The database refused or failed.
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    /// A newer Coffer migrated this database.
-    #[error(
-        "the database was migrated by a newer version of Coffer (migration {0:?} is unknown to \
-         this one); run the newer Coffer or restore a backup"
-    )]
-    NewerSchema(String),
-    /// The blob store cannot be used.
-    #[error("storage: {0}")]
-    Storage(String),
-}
 
 /// Everything the rules need; cheap to clone.
 #[derive(Clone)]

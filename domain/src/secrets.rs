@@ -45,7 +45,7 @@ impl ServerSecrets {
             .map_err(|_| DbErr::Custom("server pepper has the wrong length".into()))?;
         let mut dummy = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut dummy);
-        let dummy_auth_hash = crate::accounts::hash_auth_key(&dummy)
+        let dummy_auth_hash = crate::hashing::hash_auth_key(&dummy)
             .map_err(|e| DbErr::Custom(format!("hashing dummy key: {e}")))?;
         Ok(ServerSecrets {
             pepper,

@@ -8,12 +8,13 @@ pub mod config;
 mod http;
 mod routes;
 mod security;
+mod state;
 
 use std::{path::PathBuf, sync::Arc};
 
 use axum::{
     body::Body,
-    extract::{FromRef, Request},
+    extract::Request,
     http::{HeaderValue, StatusCode},
     middleware,
     response::Response,
@@ -30,17 +31,10 @@ use tower_http::{
 };
 
 pub use config::Config;
+pub use state::ServerState;
 
 /// Largest request body accepted by the JSON API.
 pub const MAX_API_BODY: usize = 64 * 1024;
-
-/// The router's state.
-#[derive(Clone, FromRef)]
-pub struct ServerState {
-    pub leptos_options: LeptosOptions,
-    pub domain: Domain,
-    pub data_dir: Arc<PathBuf>,
-}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

@@ -73,20 +73,6 @@ fn live_link(now: i64) -> Condition {
         )
 }
 
-/// Deletes a file's grants and links; called in the transaction that deletes the file (the
-/// foreign keys cascade as well, but this does not depend on them).
-pub(crate) async fn forget_file(db: &impl ConnectionTrait, file_id: &str) -> Result<(), DbErr> {
-    grant_rows::Entity::delete_many()
-        .filter(grant_rows::Column::FileId.eq(file_id))
-        .exec(db)
-        .await?;
-    link_rows::Entity::delete_many()
-        .filter(link_rows::Column::FileId.eq(file_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// The janitor's part: deletes expired grants, and links that are expired, used up or (should
 /// a cascade ever have missed them) whose file is gone. Returns (grants, links) removed.
 pub(crate) async fn purge(db: &impl ConnectionTrait, now: i64) -> Result<(u64, u64), DbErr> {

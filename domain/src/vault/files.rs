@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::{check_version, file_info, usage, NO_FILE_OR_UPLOAD};
 use crate::{
-    entities::files,
+    entities::{files, grants, links},
     storage::{is_hex_id, PartLayout},
     Domain, DomainError,
 };
@@ -193,7 +193,14 @@ impl Domain {
         let file = self.find_own_file(owner, id, NO_FILE_OR_UPLOAD).await?;
         let txn = self.db.begin().await?;
         // Its grants and links go with it (the foreign keys cascade too; this does not rely on it).
-        crate::sharing::forget_file(&txn, &file.id).await?;
+        grants::Entity::delete_many()
+            .filter(grants::Column::FileId.eq(file.id.clone()))
+            .exec(&txn)
+            .await?;
+        links::Entity::delete_many()
+            .filter(links::Column::FileId.eq(file.id.clone()))
+            .exec(&txn)
+            .await?;
         let taken = files::Entity::delete_many()
             .filter(files::Column::Id.eq(file.id.clone()))
             .filter(files::Column::OwnerId.eq(owner))

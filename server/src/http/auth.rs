@@ -5,7 +5,7 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use coffer_domain::{auth::Presented, Domain};
 
 use super::ApiError;
-use crate::ServerState;
+use crate::state::ServerState;
 
 /// The authenticated caller of a route.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use coffer_protocol::sharing::{PutAccountRecord, PutContact};
 
 use crate::{
     http::{ApiResult, Caller, JsonBody},
-    ServerState,
+    state::ServerState,
 };
 
 /// `GET /api/contacts`.

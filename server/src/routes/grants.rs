@@ -13,7 +13,7 @@ use crate::{
         content::{content_response, Delivery},
         ApiResult, Caller, JsonBody,
     },
-    ServerState,
+    state::ServerState,
 };
 
 /// `GET /api/users/{username}/key`.

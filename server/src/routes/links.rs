@@ -16,7 +16,7 @@ use crate::{
         content::{content_response, Delivery},
         ApiResult, Caller, JsonBody,
     },
-    ServerState,
+    state::ServerState,
 };
 
 /// `POST /api/files/{id}/links`.

@@ -13,7 +13,7 @@ use axum::{
 };
 use coffer_domain::sharing::account_record::MAX_SEALED_LEN;
 
-use crate::ServerState;
+use crate::state::ServerState;
 
 /// The JSON API routes; they sit under the API's 64 KiB body limit.
 pub fn api() -> Router<ServerState> {

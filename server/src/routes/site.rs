@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::{
     http::{ApiResult, Caller},
-    ServerState,
+    state::ServerState,
 };
 
 /// `GET /healthz`: 200 when the database answers, the data directory is writable and the blob

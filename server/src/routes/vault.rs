@@ -15,7 +15,7 @@ use crate::{
         content::{content_response, Delivery},
         ApiError, ApiResult, Caller, JsonBody,
     },
-    ServerState,
+    state::ServerState,
 };
 
 /// `POST /api/uploads`.
