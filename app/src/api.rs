@@ -94,7 +94,15 @@ mod ctx {
 /// KDF salt and parameters for a username (stable fakes for unknown names).
 #[server(prefix = "/api", endpoint = "kdf-params", input = Json)]
 pub async fn kdf_params(username: String) -> Result<KdfSetup, AppError> {
-    ctx::respond(async { ctx::domain()?.kdf_setup(&username).await }.await)
+    ctx::respond(
+        async {
+            let parts = ctx::parts()?;
+            ctx::domain()?
+                .kdf_setup(&username, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
 }
 
 /// Creates an account and logs it in.

@@ -25,14 +25,9 @@ pub enum AppError {
     /// The caller must log in (again).
     #[error("{0}")]
     Unauthorized(String),
-    /// Any other refusal by the server: its code and its words.
-    #[error("{message}")]
-    Refused {
-        /// The error code ([`coffer_protocol::code`]).
-        code: String,
-        /// Words for a person.
-        message: String,
-    },
+    /// Any other refusal by the server, as it sent it (its code, words and details).
+    #[error("{}", .0.message)]
+    Refused(ErrorBody),
     /// Something failed on the server; details are in the server log only.
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
@@ -53,7 +48,7 @@ impl AppError {
             AppError::Invalid(_) => code::INVALID,
             AppError::BadCredentials => code::BAD_CREDENTIALS,
             AppError::Unauthorized(_) => code::UNAUTHENTICATED,
-            AppError::Refused { code, .. } => code,
+            AppError::Refused(body) => &body.error,
             AppError::Internal => code::INTERNAL,
             AppError::Network(_) => "network",
         }
@@ -62,7 +57,10 @@ impl AppError {
 
 impl From<AppError> for ErrorBody {
     fn from(err: AppError) -> Self {
-        ErrorBody::new(err.code(), err.to_string())
+        match err {
+            AppError::Refused(body) => body,
+            err => ErrorBody::new(err.code(), err.to_string()),
+        }
     }
 }
 
@@ -75,10 +73,7 @@ impl From<ErrorBody> for AppError {
                 AppError::Unauthorized(body.message)
             }
             code::INTERNAL => AppError::Internal,
-            _ => AppError::Refused {
-                code: body.error,
-                message: body.message,
-            },
+            _ => AppError::Refused(body),
         }
     }
 }

@@ -79,8 +79,21 @@ impl Domain {
     }
 
     /// KDF salt and parameters for a username. Unknown names get stable fakes that look
-    /// exactly like real ones.
-    pub async fn kdf_setup(&self, username: &str) -> Result<KdfSetup, DomainError> {
+    /// exactly like real ones. Limited per client (`kdf_params_per_minute`), known and unknown
+    /// names alike.
+    pub async fn kdf_setup(
+        &self,
+        username: &str,
+        client_ip: &str,
+    ) -> Result<KdfSetup, DomainError> {
+        let limit = Limit {
+            max: self.settings.auth.kdf_params_per_minute,
+            window: std::time::Duration::from_secs(60),
+        };
+        let key = format!("kdf-ip:{client_ip}");
+        if let Take::Wait(wait) = limits::take(&self.db, &key, limit, self.now_ms()).await? {
+            return Err(DomainError::rate_limited("requests", wait));
+        }
         let normalized = validation::normalize_username(username).map_err(DomainError::Invalid)?;
         Ok(match self.find_user(&normalized).await? {
             Some(user) => KdfSetup {
@@ -144,9 +157,10 @@ impl Domain {
             return Err(taken());
         }
         let auth_key = req.auth_key;
-        let auth_hash = tokio::task::spawn_blocking(move || hash_auth_key(&auth_key))
-            .await
-            .map_err(|e| DomainError::internal("hash task failed", e))?
+        let auth_hash = self
+            .hasher
+            .run(move || hash_auth_key(&auth_key))
+            .await?
             .map_err(|e| DomainError::internal("hashing auth key failed", e))?;
         let user = users::ActiveModel {
             username: Set(username),
@@ -205,20 +219,33 @@ impl Domain {
                 Take::Taken(taken) => taken,
                 Take::Wait(wait) => return Err(too_many_attempts(wait)),
             };
-        if let Take::Wait(wait) = limits::take(&self.db, &user_key, user_limit, now).await? {
-            // Refused without a check: this client's attempt goes back.
-            limits::give_back(&self.db, ip_attempt).await?;
-            return Err(too_many_attempts(wait));
-        }
+        let user_attempt = match limits::take(&self.db, &user_key, user_limit, now).await? {
+            Take::Taken(taken) => taken,
+            Take::Wait(wait) => {
+                // Refused without a check: this client's attempt goes back.
+                limits::give_back(&self.db, ip_attempt).await?;
+                return Err(too_many_attempts(wait));
+            }
+        };
 
         let user = self.find_user(&normalized).await?;
         let phc = user
             .as_ref()
             .map(|u| u.auth_hash.clone())
             .unwrap_or_else(|| self.secrets.dummy_auth_hash().to_string());
-        let ok = tokio::task::spawn_blocking(move || verify_auth_key(&auth_key, &phc))
+        let ok = match self
+            .hasher
+            .run(move || verify_auth_key(&auth_key, &phc))
             .await
-            .map_err(|e| DomainError::internal("verify task failed", e))?;
+        {
+            Ok(ok) => ok,
+            Err(busy) => {
+                // Not checked: neither attempt counts.
+                limits::give_back(&self.db, ip_attempt).await?;
+                limits::give_back(&self.db, user_attempt).await?;
+                return Err(busy);
+            }
+        };
         match user {
             Some(user) if ok => {
                 limits::give_back(&self.db, ip_attempt).await?;

@@ -10,6 +10,7 @@ use coffer_protocol::accounts::{ApiTokenInfo, NewApiToken};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -156,6 +157,8 @@ impl Domain {
     }
 
     /// Starts a session for `user_id` and returns its token.
+    /// Starts a session for `user_id` and returns its token. Beyond `max_sessions_per_user`,
+    /// the user's oldest sessions end.
     pub async fn create_session(&self, user_id: i64) -> Result<String, DomainError> {
         let (token, hash) = new_token();
         let now = self.now_ms();
@@ -170,7 +173,32 @@ impl Domain {
         }
         .insert(&self.db)
         .await?;
+        self.end_sessions_beyond_cap(user_id).await?;
         Ok(token)
+    }
+
+    /// Ends the user's sessions older than the newest `max_sessions_per_user` (ids grow with
+    /// time). Two logins racing may both keep theirs and leave one over the cap until the next.
+    async fn end_sessions_beyond_cap(&self, user_id: i64) -> Result<(), DomainError> {
+        let keep = u64::from(self.settings.auth.max_sessions_per_user.max(1));
+        let oldest_kept: Option<i64> = sessions::Entity::find()
+            .select_only()
+            .column(sessions::Column::Id)
+            .filter(sessions::Column::UserId.eq(user_id))
+            .order_by_desc(sessions::Column::Id)
+            .offset(keep - 1)
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        if let Some(oldest_kept) = oldest_kept {
+            sessions::Entity::delete_many()
+                .filter(sessions::Column::UserId.eq(user_id))
+                .filter(sessions::Column::Id.lt(oldest_kept))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Ends the session with this token, if any.

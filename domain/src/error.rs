@@ -94,6 +94,13 @@ pub enum DomainError {
         /// The file's size.
         size: u64,
     },
+    /// The server is at a limit it sets itself (hashing, upload buffers); retry after
+    /// `retry_after` seconds. Nothing was done.
+    #[error("Coffer is busy right now. It will try again in a moment.")]
+    Busy {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A server-side failure, already logged.
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
@@ -135,6 +142,7 @@ impl DomainError {
             DomainError::VersionConflict => code::VERSION_CONFLICT,
             DomainError::Conflict(_) => code::CONFLICT,
             DomainError::RangeNotSatisfiable { .. } => code::RANGE_NOT_SATISFIABLE,
+            DomainError::Busy { .. } => code::BUSY,
             DomainError::Internal => code::INTERNAL,
         }
     }
@@ -155,6 +163,7 @@ impl DomainError {
             DomainError::RangeNotSatisfiable { .. } => 416,
             DomainError::RateLimited { .. } => 429,
             DomainError::Internal => 500,
+            DomainError::Busy { .. } => 503,
         }
     }
 
@@ -164,7 +173,7 @@ impl DomainError {
         match self {
             DomainError::Unauthenticated(_) => vec![("www-authenticate", "Bearer".into())],
             DomainError::WrongPassword => vec![("www-authenticate", "Coffer-Link".into())],
-            DomainError::RateLimited { retry_after, .. } => {
+            DomainError::RateLimited { retry_after, .. } | DomainError::Busy { retry_after } => {
                 vec![("retry-after", retry_after.to_string())]
             }
             DomainError::RangeNotSatisfiable { size } => {
@@ -179,7 +188,9 @@ impl DomainError {
         let mut body = ErrorBody::new(self.code(), self.to_string());
         match self {
             DomainError::Incomplete(missing) => body.missing_parts = missing.clone(),
-            DomainError::RateLimited { retry_after, .. } => body.retry_after = Some(*retry_after),
+            DomainError::RateLimited { retry_after, .. } | DomainError::Busy { retry_after } => {
+                body.retry_after = Some(*retry_after)
+            }
             _ => {}
         }
         body

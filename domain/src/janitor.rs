@@ -2,7 +2,8 @@
 //! stored content that no row refers to (left by a crash, a failed delete or a cancelled
 //! upload whose last part was still arriving), expired grants and expired or used-up share
 //! links (`crate::sharing::purge`), and attempt counters of windows that ended
-//! (`crate::limits::purge`).
+//! (`crate::limits::purge`), and in a local blob directory the staging files of part writes a
+//! crash or kill cut short (`Storage::remove_stale_staging`).
 //!
 //! Rows are always written before content and deleted before it, and an upload row becomes a
 //! file row in one transaction. So content is an orphan exactly when, after it was listed, no
@@ -26,6 +27,7 @@ pub struct JanitorReport {
     pub expired_grants: u64,
     pub dead_links: u64,
     pub stale_attempts: u64,
+    pub stale_staging: u64,
 }
 
 /// The clean-up task. Cheap to clone.
@@ -59,6 +61,12 @@ impl Janitor {
             .await
             .map_err(|e| format!("removing stray part rows: {e}"))?;
         let orphan_blobs = self.remove_orphan_blobs().await?;
+        let stale_staging = self
+            .domain
+            .storage
+            .remove_stale_staging(self.domain.settings.vault.staging_grace)
+            .await
+            .map_err(|e| format!("removing stale staging files: {e}"))?;
         let now = self.domain.now_ms();
         let (expired_grants, dead_links) = crate::sharing::purge(&self.domain.db, now)
             .await
@@ -77,6 +85,7 @@ impl Janitor {
             expired_grants,
             dead_links,
             stale_attempts,
+            stale_staging,
         })
     }
 
@@ -151,6 +160,7 @@ impl Janitor {
                     expired_grants = report.expired_grants,
                     dead_links = report.dead_links,
                     stale_attempts = report.stale_attempts,
+                    stale_staging = report.stale_staging,
                     "janitor: cleaned up"
                 ),
                 Ok(_) => {}

@@ -51,6 +51,8 @@ pub struct Domain {
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
     secrets: Arc<secrets::ServerSecrets>,
+    hasher: Arc<hashing::Hasher>,
+    part_buffers: Arc<vault::PartBuffers>,
 }
 
 impl Domain {
@@ -75,12 +77,19 @@ impl Domain {
         clock: Arc<dyn Clock>,
     ) -> Result<Domain, OpenError> {
         let secrets = secrets::ServerSecrets::load_or_create(&db).await?;
+        let hasher = hashing::Hasher::new(settings.auth.hash_concurrency, settings.auth.hash_queue);
+        let part_buffers = vault::PartBuffers::new(
+            settings.vault.upload_buffer_bytes,
+            settings.vault.upload_buffer_per_user_bytes,
+        );
         Ok(Domain {
             db,
             storage,
             clock,
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
+            hasher: Arc::new(hasher),
+            part_buffers: Arc::new(part_buffers),
         })
     }
 

@@ -31,6 +31,14 @@ pub struct AuthSettings {
     pub login_window: Duration,
     /// Registrations allowed per client IP within `login_window`.
     pub registrations_per_ip: u32,
+    /// `kdf-params` answers allowed per client IP per minute (generous: a login asks once).
+    pub kdf_params_per_minute: u32,
+    /// Sessions one user may have at once; a new login ends the oldest beyond this.
+    pub max_sessions_per_user: u32,
+    /// Auth-key hashes (Argon2id, 19 MiB each) computed at once: bounds their memory.
+    pub hash_concurrency: usize,
+    /// Requests that may wait for a hash slot; more are answered 503 with `Retry-After`.
+    pub hash_queue: usize,
 }
 
 impl Default for AuthSettings {
@@ -44,6 +52,10 @@ impl Default for AuthSettings {
             login_failures_per_account: 10,
             login_window: Duration::from_secs(15 * 60),
             registrations_per_ip: 20,
+            kdf_params_per_minute: 120,
+            max_sessions_per_user: 20,
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_queue: 64,
         }
     }
 }
@@ -116,6 +128,14 @@ pub struct VaultSettings {
     pub link_failures_per_link: u32,
     /// `COFFER_LINK_WINDOW_SECONDS`: the window over which wrong link tokens are counted.
     pub link_window: Duration,
+    /// `COFFER_UPLOAD_BUFFER_BYTES`: bytes of part bodies all uploads together may hold in
+    /// memory; a part that does not fit is answered 503 with `Retry-After`.
+    pub upload_buffer_bytes: u64,
+    /// `COFFER_UPLOAD_BUFFER_PER_USER_BYTES`: the same, for one user's parts.
+    pub upload_buffer_per_user_bytes: u64,
+    /// `COFFER_STAGING_GRACE_SECONDS`: a local staging file (a part being written) older than
+    /// this, that no write of this process holds, is left from a crash and removed.
+    pub staging_grace: Duration,
 }
 
 /// Smallest part size a client may choose (and the floor of `COFFER_MAX_PART_BYTES`).
@@ -134,6 +154,9 @@ impl Default for VaultSettings {
             upload_abandon: Duration::from_secs(24 * 60 * 60),
             janitor_interval: Duration::from_secs(5 * 60),
             link_failures_per_link: 10,
+            upload_buffer_bytes: 256 * 1024 * 1024,
+            upload_buffer_per_user_bytes: 64 * 1024 * 1024,
+            staging_grace: Duration::from_secs(10 * 60),
             link_window: Duration::from_secs(15 * 60),
         }
     }

@@ -7,7 +7,13 @@
 //! uploaded, a few buffers per download) and the scheme is the same on a disk and on S3.
 //! Blob ids are 128 random bits chosen by the server; no object name ever comes from a user.
 
-use std::{collections::HashSet, ops::Range, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    ops::Range,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use futures_util::{stream::BoxStream, StreamExt, TryStreamExt};
@@ -22,8 +28,43 @@ use crate::settings::StorageConfig;
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
-    /// Whether `store` is a local directory (read in [`LOCAL_READ`] ranges, see [`Storage::read`]).
-    local: bool,
+    /// The directory when `store` is a local one (read in [`LOCAL_READ`] ranges, see
+    /// [`Storage::read`]; its staging files are cleaned up, see [`Storage::remove_stale_staging`]).
+    local_root: Option<PathBuf>,
+    /// Blobs this process is writing a part of right now, with how many writes each.
+    writing: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Marks a blob as being written while it lives.
+struct Writing<'a> {
+    writing: &'a Mutex<HashMap<String, usize>>,
+    blob: String,
+}
+
+impl<'a> Writing<'a> {
+    fn start(writing: &'a Mutex<HashMap<String, usize>>, blob: &str) -> Self {
+        *writing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(blob.to_string())
+            .or_insert(0) += 1;
+        Writing {
+            writing,
+            blob: blob.to_string(),
+        }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        let mut writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = writing.get_mut(&self.blob) {
+            *n -= 1;
+            if *n == 0 {
+                writing.remove(&self.blob);
+            }
+        }
+    }
 }
 
 /// Bytes per read from a local directory. object_store's local `into_stream()` reads 8 KiB per
@@ -105,7 +146,10 @@ impl PartLayout {
 impl Storage {
     /// Opens the configured store. Local directories are created; S3 buckets must exist.
     pub fn open(config: &StorageConfig) -> Result<Storage, String> {
-        let local = matches!(config, StorageConfig::Local { .. });
+        let local_root = match config {
+            StorageConfig::Local { root } => Some(root.clone()),
+            StorageConfig::S3(_) => None,
+        };
         let store: Arc<dyn ObjectStore> = match config {
             StorageConfig::Local { root } => {
                 std::fs::create_dir_all(root).map_err(|e| {
@@ -137,17 +181,24 @@ impl Storage {
                 )
             }
         };
-        Ok(Storage { store, local })
+        Ok(Storage {
+            store,
+            local_root,
+            writing: Arc::default(),
+        })
     }
 
     /// Stores (or replaces) part `n` of a blob. Replacing is atomic on both backends: a
-    /// reader sees the old or the new part, never a mix.
+    /// reader sees the old or the new part, never a mix. (In a local directory the part is
+    /// written to a staging file `<n>#<k>` and renamed; a crash in between leaves the staging
+    /// file, which [`Storage::remove_stale_staging`] finds.)
     pub async fn put_part(
         &self,
         blob: &str,
         n: u64,
         payload: PutPayload,
     ) -> Result<(), StorageError> {
+        let _writing = Writing::start(&self.writing, blob);
         self.store.put(&part_path(blob, n), payload).await.map(drop)
     }
 
@@ -163,7 +214,7 @@ impl Storage {
         let store = self.store.clone();
         let blob = blob.to_string();
         let segments = layout.segments(range);
-        if self.local {
+        if self.local_root.is_some() {
             let reads: Vec<(u64, Range<u64>)> = segments
                 .into_iter()
                 .flat_map(|(n, bytes)| {
@@ -206,8 +257,22 @@ impl Storage {
             .boxed()
     }
 
-    /// Deletes every part of a blob (missing parts are fine).
+    /// Deletes every part of a blob (missing parts are fine), and in a local directory the
+    /// blob's folder with any staging file in it.
     pub async fn delete_blob(&self, blob: &str) -> Result<(), StorageError> {
+        if let Some(root) = &self.local_root {
+            if !is_hex_id(blob) {
+                return Ok(());
+            }
+            return match tokio::fs::remove_dir_all(root.join(blob)).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(object_store::Error::Generic {
+                    store: "local",
+                    source: Box::new(e),
+                }),
+            };
+        }
         let prefix = Path::from(blob);
         let locations = self
             .store
@@ -232,6 +297,26 @@ impl Storage {
             .map(drop)
     }
 
+    /// In a local directory: removes the staging files (`<n>#<k>`, a part being written) that
+    /// no write of this process holds and that are older than `grace` (left by a crash or a
+    /// kill), and blob folders left empty. Returns how many files it removed. S3 has no staging
+    /// files (an unfinished PUT leaves nothing).
+    pub async fn remove_stale_staging(&self, grace: Duration) -> Result<u64, std::io::Error> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(0);
+        };
+        let writing: HashSet<String> = self
+            .writing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        tokio::task::spawn_blocking(move || remove_stale_staging(&root, &writing, grace))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
     /// The ids of all blobs that have at least one stored part.
     pub async fn blob_ids(&self) -> Result<HashSet<String>, StorageError> {
         let listing = self.store.list_with_delimiter(None).await?;
@@ -242,6 +327,44 @@ impl Storage {
             .filter(|s| is_hex_id(s))
             .collect())
     }
+}
+
+fn remove_stale_staging(
+    root: &std::path::Path,
+    writing: &HashSet<String>,
+    grace: Duration,
+) -> Result<u64, std::io::Error> {
+    let mut removed = 0;
+    let now = std::time::SystemTime::now();
+    for folder in std::fs::read_dir(root)? {
+        let folder = folder?;
+        let name = folder.file_name().to_string_lossy().into_owned();
+        if !is_hex_id(&name) || writing.contains(&name) || !folder.file_type()?.is_dir() {
+            continue;
+        }
+        let mut left = 0;
+        for file in std::fs::read_dir(folder.path())? {
+            let file = file?;
+            let staging = file.file_name().to_string_lossy().contains('#');
+            let age = file
+                .metadata()?
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .unwrap_or_default();
+            if staging && age >= grace {
+                std::fs::remove_file(file.path())?;
+                removed += 1;
+            } else {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            // Empty now: nothing of a blob is left (a concurrent first write recreates it).
+            let _ = std::fs::remove_dir(folder.path());
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

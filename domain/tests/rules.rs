@@ -19,7 +19,7 @@ use coffer_migration::{Migrator, MigratorTrait};
 use coffer_protocol::{
     accounts::{KdfSetup, RegisterRequest},
     sharing::{NewGrant, NewLink},
-    vault::{NewUpload, NewVersion},
+    vault::{FilePage, NewUpload, NewVersion},
 };
 use rand_core::OsRng;
 use sea_orm::{ColumnTrait, ConnectOptions, Database, EntityTrait, PaginatorTrait, QueryFilter};
@@ -172,7 +172,12 @@ async fn stored_file(w: &World, u: &User, plaintext: &[u8]) -> Upload {
 }
 
 async fn usage(w: &World, u: &User) -> (u64, u64) {
-    let usage = w.domain.list_files(u.id).await.unwrap().usage;
+    let usage = w
+        .domain
+        .list_files(u.id, FilePage::default())
+        .await
+        .unwrap()
+        .usage;
     (usage.stored_bytes, usage.reserved_bytes)
 }
 
@@ -221,7 +226,12 @@ async fn an_upload_completes_only_with_every_part_and_only_once() {
         .complete_upload(alice.id, &up.id, first_version(&alice, &up))
         .await;
     assert!(matches!(again, Err(DomainError::NotFound(_))), "{again:?}");
-    let listed = w.domain.list_files(alice.id).await.unwrap().files;
+    let listed = w
+        .domain
+        .list_files(alice.id, FilePage::default())
+        .await
+        .unwrap()
+        .files;
     assert_eq!(listed.len(), 1);
 }
 

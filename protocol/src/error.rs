@@ -66,6 +66,9 @@ pub mod code {
     pub const RATE_LIMITED: &str = "rate_limited";
     /// 500: a server-side failure; details are in the server log only.
     pub const INTERNAL: &str = "internal";
+    /// 503: the server is at a limit it sets itself (password hashing, upload buffers); retry
+    /// after `retry_after` seconds. Nothing was done.
+    pub const BUSY: &str = "busy";
 }
 
 #[cfg(test)]

@@ -192,11 +192,33 @@ pub struct Usage {
     pub max_file_bytes: u64,
 }
 
-/// `GET /api/files`.
+/// The query of `GET /api/files`: one page of the caller's files, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePage {
+    /// Files per page, 1 to [`MAX_FILES_PER_PAGE`] (default [`DEFAULT_FILES_PER_PAGE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Where the page starts: the `next` of the page before; absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// Files per page of `GET /api/files` when no `limit` is given.
+pub const DEFAULT_FILES_PER_PAGE: u32 = 500;
+/// The most files one page of `GET /api/files` may hold.
+pub const MAX_FILES_PER_PAGE: u32 = 1000;
+
+/// `GET /api/files`: one page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileList {
-    /// Newest first.
+    /// Newest first (ties by id).
     pub files: Vec<FileInfo>,
     /// Quota figures.
     pub usage: Usage,
+    /// The `after` of the next page; absent on the last page. A cursor names a place in the
+    /// order, not a count, so files added or deleted meanwhile never make a page repeat or skip
+    /// a file that was there all along (new files appear on the first page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }

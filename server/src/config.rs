@@ -24,6 +24,32 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Sizes, quota and clean-up of the vault.
     pub vault: VaultSettings,
+    /// Timeouts of the HTTP connections.
+    pub http: HttpSettings,
+}
+
+/// How long the server waits for slow clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// `COFFER_HEADER_TIMEOUT_SECONDS`: a request's headers must arrive within this; a
+    /// kept-alive connection idle this long is closed too.
+    pub header_timeout: Duration,
+    /// `COFFER_BODY_WINDOW_SECONDS`: a request body is measured in windows of this length...
+    pub body_window: Duration,
+    /// `COFFER_BODY_MIN_BYTES_PER_SECOND`: ...and cut when a window brings less than this
+    /// rate. Stalled and trickling bodies both end; a slow but real upload (a phone on a poor
+    /// network sends tens of KiB a second) keeps going.
+    pub body_min_bytes_per_second: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            header_timeout: Duration::from_secs(30),
+            body_window: Duration::from_secs(30),
+            body_min_bytes_per_second: 1024,
+        }
+    }
 }
 
 /// A configuration problem, naming the variable.
@@ -64,6 +90,24 @@ impl Vars {
             return Err(ConfigError {
                 var,
                 message: format!("must be at least 1 {unit}"),
+            });
+        }
+        Ok(value)
+    }
+
+    /// A positive whole number of at most `max`.
+    fn at_most(
+        &self,
+        var: &'static str,
+        default: u64,
+        unit: &str,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        let value = self.positive(var, default, unit)?;
+        if value > max {
+            return Err(ConfigError {
+                var,
+                message: format!("must be at most {max} {unit}"),
             });
         }
         Ok(value)
@@ -170,6 +214,29 @@ impl Config {
                 defaults.registrations_per_ip.into(),
                 "registrations",
             )? as u32,
+            kdf_params_per_minute: v.at_most(
+                "COFFER_KDF_PARAMS_PER_MINUTE",
+                defaults.kdf_params_per_minute.into(),
+                "requests",
+                1_000_000,
+            )? as u32,
+            max_sessions_per_user: v.at_most(
+                "COFFER_MAX_SESSIONS_PER_USER",
+                defaults.max_sessions_per_user.into(),
+                "sessions",
+                10_000,
+            )? as u32,
+            hash_concurrency: v.at_most(
+                "COFFER_HASH_CONCURRENCY",
+                defaults.hash_concurrency as u64,
+                "hashes",
+                1024,
+            )? as usize,
+            hash_queue: v.parse(
+                "COFFER_HASH_QUEUE",
+                defaults.hash_queue,
+                "a whole number of requests",
+            )?,
         };
         if auth.session_idle > auth.session_absolute {
             return Err(ConfigError {
@@ -177,7 +244,28 @@ impl Config {
                 message: "must not exceed COFFER_SESSION_MAX_HOURS".into(),
             });
         }
+        let http_defaults = HttpSettings::default();
+        let http = HttpSettings {
+            header_timeout: Duration::from_secs(v.at_most(
+                "COFFER_HEADER_TIMEOUT_SECONDS",
+                http_defaults.header_timeout.as_secs(),
+                "seconds",
+                3600,
+            )?),
+            body_window: Duration::from_secs(v.at_most(
+                "COFFER_BODY_WINDOW_SECONDS",
+                http_defaults.body_window.as_secs(),
+                "seconds",
+                3600,
+            )?),
+            body_min_bytes_per_second: v.parse(
+                "COFFER_BODY_MIN_BYTES_PER_SECOND",
+                http_defaults.body_min_bytes_per_second,
+                "a whole number of bytes",
+            )?,
+        };
         Ok(Config {
+            http,
             bind,
             storage: storage_config(&v, &data_dir)?,
             vault: vault_settings(&v)?,
@@ -312,6 +400,35 @@ fn vault_settings(v: &Vars) -> Result<VaultSettings, ConfigError> {
             message: "must be at most 31536000 (a year)".into(),
         });
     }
+    let upload_buffer_bytes = v.positive(
+        "COFFER_UPLOAD_BUFFER_BYTES",
+        d.upload_buffer_bytes.max(max_part_bytes),
+        "bytes",
+    )?;
+    if upload_buffer_bytes < max_part_bytes {
+        return Err(ConfigError {
+            var: "COFFER_UPLOAD_BUFFER_BYTES",
+            message: "must hold at least one part (COFFER_MAX_PART_BYTES)".into(),
+        });
+    }
+    let upload_buffer_per_user_bytes = v.positive(
+        "COFFER_UPLOAD_BUFFER_PER_USER_BYTES",
+        d.upload_buffer_per_user_bytes
+            .max(max_part_bytes)
+            .min(upload_buffer_bytes),
+        "bytes",
+    )?;
+    if !(max_part_bytes..=upload_buffer_bytes).contains(&upload_buffer_per_user_bytes) {
+        return Err(ConfigError {
+            var: "COFFER_UPLOAD_BUFFER_PER_USER_BYTES",
+            message: "must hold at least one part and at most COFFER_UPLOAD_BUFFER_BYTES".into(),
+        });
+    }
+    let staging_grace_seconds: u64 = v.parse(
+        "COFFER_STAGING_GRACE_SECONDS",
+        d.staging_grace.as_secs(),
+        "a whole number of seconds",
+    )?;
     Ok(VaultSettings {
         max_file_bytes,
         user_quota_bytes,
@@ -320,6 +437,9 @@ fn vault_settings(v: &Vars) -> Result<VaultSettings, ConfigError> {
         janitor_interval: Duration::from_secs(janitor_seconds),
         link_failures_per_link,
         link_window: Duration::from_secs(link_window_seconds),
+        upload_buffer_bytes,
+        upload_buffer_per_user_bytes,
+        staging_grace: Duration::from_secs(staging_grace_seconds),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 mod http;
 mod routes;
 mod security;
+mod serve;
 mod state;
 
 use std::{path::PathBuf, sync::Arc};
@@ -31,6 +32,7 @@ use tower_http::{
 };
 
 pub use config::Config;
+pub use serve::serve;
 pub use state::ServerState;
 
 /// Largest request body accepted by the JSON API.
@@ -84,7 +86,12 @@ async fn malformed_arguments_are_client_errors(
 }
 
 /// Builds the whole application router.
-pub fn router(leptos_options: LeptosOptions, domain: Domain, data_dir: PathBuf) -> Router {
+pub fn router(
+    leptos_options: LeptosOptions,
+    domain: Domain,
+    data_dir: PathBuf,
+    http: config::HttpSettings,
+) -> Router {
     let routes = generate_route_list(App);
     let state = ServerState {
         leptos_options: leptos_options.clone(),
@@ -92,6 +99,7 @@ pub fn router(leptos_options: LeptosOptions, domain: Domain, data_dir: PathBuf) 
         data_dir: Arc::new(data_dir),
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let fallback_domain = domain.clone();
     Router::new()
         .merge(routes::api())
         .leptos_routes_with_context(
@@ -100,13 +108,24 @@ pub fn router(leptos_options: LeptosOptions, domain: Domain, data_dir: PathBuf) 
             move || provide_context(domain.clone()),
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        // Unknown paths: the app's own 404 page (with the domain in context, so nothing in it
+        // fails), or a static file of the site.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(
+            move || provide_context(fallback_domain.clone()), shell
+        ))
         .layer(middleware::from_fn(malformed_arguments_are_client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
         // Upload parts are limited to one part by the domain; the layers below cover them.
         .merge(routes::parts())
         .merge(routes::account_record())
         .layer(middleware::from_fn(security::reject_cross_site))
+        .layer(middleware::from_fn(move |req, next| {
+            http::slow::require_body_progress(http.clone(), req, next)
+        }))
+        .layer(compression())
         .layer(middleware::from_fn(security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -121,6 +140,22 @@ pub fn router(leptos_options: LeptosOptions, domain: Domain, data_dir: PathBuf) 
         )
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)
+}
+
+/// Compresses what compresses (JSON lists, pages, scripts, Wasm) and nothing else: file
+/// content is ciphertext (`application/octet-stream`), which does not shrink and is served with
+/// byte ranges. The fastest level: on two cores, CPU is the scarce thing.
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::{
+        predicate::{NotForContentType, Predicate},
+        CompressionLayer, CompressionLevel, DefaultPredicate,
+    };
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+        )
 }
 
 /// Opens the domain `config` describes: database (migrated), blob store, settings.
@@ -148,5 +183,10 @@ pub async fn build(
 ) -> Result<Router, StartError> {
     let domain = open_domain(config, clock).await?;
     tokio::spawn(Janitor::new(domain.clone()).run_every(config.vault.janitor_interval));
-    Ok(router(leptos_options, domain, config.data_dir.clone()))
+    Ok(router(
+        leptos_options,
+        domain,
+        config.data_dir.clone(),
+        config.http.clone(),
+    ))
 }

@@ -1,6 +1,6 @@
 //! `coffer-server`: serves Coffer on the address from `COFFER_BIND`.
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc};
+use std::{process::ExitCode, sync::Arc};
 
 use coffer_domain::SystemClock;
 use coffer_server::Config;
@@ -52,22 +52,9 @@ async fn main() -> ExitCode {
     );
     tracing::info!(%url, data_dir = %config.data_dir.display(), "Coffer is listening");
     println!("Coffer is running at {url}");
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
-    match served {
-        Ok(()) => {
-            tracing::info!("Coffer stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("coffer: server error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    coffer_server::serve(listener, router, config.http.clone(), shutdown_signal()).await;
+    tracing::info!("Coffer stopped");
+    ExitCode::SUCCESS
 }
 
 /// The Leptos site settings: from the LEPTOS_* variables when cargo-leptos

@@ -47,6 +47,9 @@ async fn json_responses_get_a_strict_csp_too() {
         .starts_with("default-src 'none'"));
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    let res = s.http.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"], "ok");
 }
 
@@ -71,4 +74,17 @@ async fn a_database_migrated_by_a_newer_coffer_is_refused() {
     drop(db);
     let err = coffer_domain::connect_database(&url).await.unwrap_err();
     assert!(err.to_string().contains("newer version of Coffer"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_path_is_a_404_and_no_error_in_the_log() {
+    let log = common::log::captured_log("debug");
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let marker = format!("/no-such-page-{:08x}", rand::random::<u32>());
+    let res = s.http.get(s.url(&marker)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(text.contains(&marker), "the request is in the (debug) log");
 }

@@ -1570,9 +1570,9 @@ async fn bearer_tokens_work_like_the_session(b: Backend, o: Blobs) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_reports_blob_storage_that_does_not_answer() {
+async fn readiness_reports_blob_storage_that_does_not_answer() {
     let s = TestServer::start_vault(Backend::Sqlite, Blobs::S3, |_| {}).await;
-    let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let res = s.http.get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let s = TestServer::start_vault(Backend::Sqlite, Blobs::S3, |c| {
         if let coffer_server::config::StorageConfig::S3(s3) = &mut c.storage {
@@ -1580,7 +1580,10 @@ async fn health_reports_blob_storage_that_does_not_answer() {
         }
     })
     .await;
+    // Alive, but not ready.
     let res = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s.http.get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = json_of(res).await;
     assert_eq!(

@@ -4,12 +4,13 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use coffer_protocol::vault::{
-    FileInfo, FileList, NewVersion, Usage, VersionBatch, VersionResult, VersionResults,
-    VersionStatus, MAX_VERSIONS_PER_REQUEST,
+    FileInfo, FileList, FilePage, NewVersion, Usage, VersionBatch, VersionResult, VersionResults,
+    VersionStatus, DEFAULT_FILES_PER_PAGE, MAX_FILES_PER_PAGE, MAX_VERSIONS_PER_REQUEST,
 };
 use futures_util::{stream::BoxStream, StreamExt, TryStreamExt};
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::Expr, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 use super::{check_version, file_info, usage, NO_FILE_OR_UPLOAD};
@@ -44,6 +45,16 @@ impl From<&files::Model> for Content {
     }
 }
 
+/// Reads a `<created_at>.<id>` cursor.
+fn parse_cursor(cursor: &str) -> Result<(i64, String), DomainError> {
+    cursor
+        .split_once('.')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id)))
+        .filter(|(_, id)| is_hex_id(id))
+        .map(|(at, id)| (at, id.to_string()))
+        .ok_or_else(|| DomainError::invalid("after is not a cursor this server gave out."))
+}
+
 impl Domain {
     /// `owner`'s file with this id; `not_found` is the message when there is none.
     pub(crate) async fn find_own_file(
@@ -62,14 +73,41 @@ impl Domain {
             .ok_or(DomainError::NotFound(not_found))
     }
 
-    /// `owner`'s files, newest first, and their usage.
-    pub async fn list_files(&self, owner: i64) -> Result<FileList, DomainError> {
-        let rows = files::Entity::find()
-            .filter(files::Column::OwnerId.eq(owner))
+    /// One page of `owner`'s files, newest first (ties by id), and their usage. The cursor is
+    /// the last file's `<created_at>.<id>`: the next page starts strictly after it in that order
+    /// (keyset pagination), so it stays put whatever is added or deleted meanwhile.
+    pub async fn list_files(&self, owner: i64, page: FilePage) -> Result<FileList, DomainError> {
+        let limit = page.limit.unwrap_or(DEFAULT_FILES_PER_PAGE);
+        if !(1..=MAX_FILES_PER_PAGE).contains(&limit) {
+            return Err(DomainError::invalid(format!(
+                "limit must be between 1 and {MAX_FILES_PER_PAGE}."
+            )));
+        }
+        let mut query = files::Entity::find().filter(files::Column::OwnerId.eq(owner));
+        if let Some(after) = &page.after {
+            let (created_at, id) = parse_cursor(after)?;
+            query = query.filter(
+                Condition::any()
+                    .add(files::Column::CreatedAt.lt(created_at))
+                    .add(
+                        Condition::all()
+                            .add(files::Column::CreatedAt.eq(created_at))
+                            .add(files::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let mut rows = query
             .order_by_desc(files::Column::CreatedAt)
             .order_by_asc(files::Column::Id)
+            .limit(u64::from(limit) + 1)
             .all(&self.db)
             .await?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|f| format!("{}.{}", f.created_at, f.id))
+        } else {
+            None
+        };
         let used = usage::usage_of(&self.db, owner).await?;
         let limits = &self.settings.vault;
         Ok(FileList {
@@ -80,6 +118,7 @@ impl Domain {
                 quota_bytes: limits.user_quota_bytes,
                 max_file_bytes: limits.max_file_bytes,
             },
+            next,
         })
     }
 

@@ -5,9 +5,12 @@
 //! Every operation takes the caller's user id and looks rows up by id *and* owner, so another
 //! user's id is the same 404 as a missing one.
 
+mod buffers;
 mod files;
 mod uploads;
 mod usage;
+
+pub(crate) use buffers::PartBuffers;
 
 use coffer_crypto::{blob_len, FileVersion};
 use coffer_protocol::vault::{FileInfo, NewVersion};

@@ -226,6 +226,8 @@ impl Domain {
         if let Some(len) = declared_len {
             check_part_len(n, len, expected)?;
         }
+        // Held until the part is stored: what a burst of parts may keep in memory is bounded.
+        let _held = self.part_buffers.hold(owner, expected)?;
         let payload = read_part(body, n, expected).await?;
         if n == 0 {
             check_header(&payload, &upload)?;

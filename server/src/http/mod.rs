@@ -6,7 +6,8 @@ mod auth;
 mod body;
 pub mod content;
 mod error;
+pub mod slow;
 
 pub use auth::Caller;
-pub use body::JsonBody;
+pub use body::{JsonBody, QueryOf};
 pub use error::{ApiError, ApiResult};

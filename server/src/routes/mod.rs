@@ -19,6 +19,7 @@ use crate::state::ServerState;
 pub fn api() -> Router<ServerState> {
     Router::new()
         .route("/healthz", get(site::health))
+        .route("/readyz", get(site::ready))
         .route("/api/me", get(site::me))
         .route("/sw.js", get(site::service_worker))
         // The vault.

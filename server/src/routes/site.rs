@@ -1,4 +1,4 @@
-//! Health, who-am-I, and the service worker.
+//! Liveness and readiness, who-am-I, and the service worker.
 
 use axum::{
     extract::State,
@@ -14,9 +14,16 @@ use crate::{
     state::ServerState,
 };
 
-/// `GET /healthz`: 200 when the database answers, the data directory is writable and the blob
-/// store answers, 503 otherwise (details in the log, not the body).
-pub async fn health(State(state): State<ServerState>) -> Response {
+/// `GET /healthz`: the process is up and answering. Touches neither the database nor the blob
+/// store, so it answers at once even while every database connection is busy.
+pub async fn health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// `GET /readyz`: 200 when the database answers, the data directory is writable and the blob
+/// store answers, 503 otherwise (details in the log, not the body). For a load balancer that
+/// should send no traffic to an instance that cannot serve it.
+pub async fn ready(State(state): State<ServerState>) -> Response {
     let db_ok = state
         .domain
         .db()

@@ -7,13 +7,13 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use coffer_protocol::vault::{NewUpload, NewVersion, VersionBatch};
+use coffer_protocol::vault::{FilePage, NewUpload, NewVersion, VersionBatch};
 use futures_util::StreamExt;
 
 use crate::{
     http::{
         content::{content_response, Delivery},
-        ApiError, ApiResult, Caller, JsonBody,
+        ApiError, ApiResult, Caller, JsonBody, QueryOf,
     },
     state::ServerState,
 };
@@ -104,12 +104,13 @@ pub async fn cancel_upload(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/files`.
+/// `GET /api/files?limit=&after=`: one page.
 pub async fn list_files(
     State(s): State<ServerState>,
     caller: Caller,
+    QueryOf(page): QueryOf<FilePage>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.domain.list_files(caller.user_id).await?))
+    Ok(Json(s.domain.list_files(caller.user_id, page).await?))
 }
 
 /// `GET /api/files/{id}/content`.

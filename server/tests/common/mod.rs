@@ -12,7 +12,7 @@ pub mod log;
 pub mod sharing;
 pub mod users;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use coffer_app::keyring::{self, UnlockedKeys};
 use coffer_crypto::{blob_len, seal_file_version, FileId, FileKey, FileVersion};
@@ -102,14 +102,13 @@ impl TestServer {
             .expect("server builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
+        let http = config.http.clone();
+        let task = tokio::spawn(coffer_server::serve(
+            listener,
+            router,
+            http,
+            std::future::pending(),
+        ));
         TestServer {
             base: format!("http://{addr}"),
             http: reqwest::Client::builder()
@@ -322,10 +321,12 @@ impl TestServer {
             .expect("server builds again");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            let app = router.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let task = tokio::spawn(coffer_server::serve(
+            listener,
+            router,
+            self.config.http.clone(),
+            std::future::pending(),
+        ));
         TestServer {
             base,
             _task: task,
