@@ -4,13 +4,12 @@
 // share, contact and link still opens, byte for byte; and afterwards a planted v1-style file is
 // no longer accepted as the owner's.
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileRow as row, noFilePicker, sha256 } from './helpers';
 import { plantFile, rows, useDataDir, user } from './hostile';
+import { startServer, type OwnServer } from './servers';
 
 type Fixture = {
   password: string;
@@ -22,23 +21,7 @@ const fixture: Fixture = JSON.parse(readFileSync(join(fixtureDir, 'fixture.json'
 const [alice, bob, carol] = ['fixture_alice', 'fixture_bob', 'fixture_carol'];
 const filesOf = (owner: string) => fixture.files.filter((f) => f.owner === owner);
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: scripts/test.sh passes it (this test starts its own server)`);
-  return value;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-let server: ChildProcess | undefined;
+let server: OwnServer | undefined;
 let base = '';
 let dataDir = '';
 
@@ -67,24 +50,11 @@ test.describe.serial('format v1 data after the upgrade', () => {
     dataDir = join(mkdtempSync(join(tmpdir(), 'coffer-v1-')), 'data');
     cpSync(join(fixtureDir, 'data'), dataDir, { recursive: true });
     useDataDir(dataDir);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(required('COFFER_E2E_SERVER_BIN'), [], {
-      env: {
-        ...process.env,
-        LEPTOS_SITE_ROOT: required('COFFER_E2E_SITE_ROOT'),
-        COFFER_BIND: `127.0.0.1:${port}`,
-        COFFER_DATA_DIR: dataDir,
-        COFFER_LOG: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    await expect.poll(async () => {
-      try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
-    }, { timeout: 30_000 }).toBe(true);
+    server = await startServer({}, dataDir);
+    base = server.base;
   });
   test.afterAll(async () => {
-    server?.kill('SIGTERM');
+    server?.stop();
     useDataDir(undefined);
   });
 

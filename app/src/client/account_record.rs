@@ -154,14 +154,7 @@ pub async fn update(
             .max(loaded.server_revision.unwrap_or(0))
             + 1;
         let sealed = seal_account_record(&keys.account_key, &keys.public_key(), &next, &mut OsRng)
-            .map_err(|_| {
-                RecordError::Http(HttpError::Status {
-                    status: 400,
-                    code: "invalid".into(),
-                    message: "The contact list is full.".into(),
-                    missing_parts: Vec::new(),
-                })
-            })?;
+            .map_err(|_| RecordError::Http(HttpError::refused(400, "The contact list is full.")))?;
         let body = PutAccountRecord {
             expected_revision: loaded.server_revision,
             revision: next.revision,

@@ -24,10 +24,36 @@ pub enum HttpError {
         message: String,
         /// For `409 incomplete`: the parts still missing.
         missing_parts: Vec<u64>,
+        /// For `429` and `503`: seconds the server asks to wait.
+        retry_after: Option<u64>,
     },
 }
 
 impl HttpError {
+    /// A refusal made up on this side (the server's answer was not what it should be).
+    pub fn refused(status: u16, message: &str) -> Self {
+        HttpError::Status {
+            status,
+            code: "invalid".into(),
+            message: message.into(),
+            missing_parts: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// When the server is at a limit it sets itself (`503 busy`): how long it asks to wait.
+    /// Such a request did nothing and is simply sent again.
+    pub fn busy(&self) -> Option<u64> {
+        match self {
+            HttpError::Status {
+                status: 503,
+                retry_after,
+                ..
+            } => Some(retry_after.unwrap_or(1).clamp(1, 60)),
+            _ => None,
+        }
+    }
+
     /// Whether sending the same request again may succeed.
     pub fn retryable(&self) -> bool {
         match self {
@@ -129,6 +155,7 @@ async fn error_from(response: &Response) -> HttpError {
         code: body.error,
         message: body.message,
         missing_parts: body.missing_parts,
+        retry_after: body.retry_after,
     }
 }
 
@@ -163,6 +190,7 @@ pub async fn json<T: DeserializeOwned>(
         code: "unreadable".into(),
         message: "The server's answer could not be read.".into(),
         missing_parts: Vec::new(),
+        retry_after: None,
     })
 }
 

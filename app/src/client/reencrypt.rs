@@ -129,12 +129,10 @@ pub async fn reencrypt(
         }
     };
     let OwnFile::Verified { key: new_key, .. } = check_own_file(keys, false, &new_file) else {
-        return Err(ReencryptError::Http(HttpError::Status {
-            status: 502,
-            code: "invalid".into(),
-            message: "The server did not store the new version as sent.".into(),
-            missing_parts: Vec::new(),
-        }));
+        return Err(ReencryptError::Http(HttpError::refused(
+            502,
+            "The server did not store the new version as sent.",
+        )));
     };
     let (mut kept, mut dropped) = (Vec::new(), Vec::new());
     for g in &grants {

@@ -26,15 +26,6 @@ fn path_part(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
 }
 
-fn refused(status: u16, message: &str) -> HttpError {
-    HttpError::Status {
-        status,
-        code: "invalid".into(),
-        message: message.into(),
-        missing_parts: Vec::new(),
-    }
-}
-
 /// What the share dialog learned about someone's key.
 pub struct LookedUp {
     /// The server's canonical (normalised) form of the name: pins are kept under it, so "Bob"
@@ -57,12 +48,12 @@ pub async fn look_up(keys: &UnlockedKeys, username: &str) -> Result<LookedUp, Ht
     .await
     .map_err(|e| match e {
         HttpError::Status { status: 404, .. } => {
-            refused(404, "No Coffer user has that name. Check the spelling.")
+            HttpError::refused(404, "No Coffer user has that name. Check the spelling.")
         }
         e => e,
     })?;
     let public_key = PublicKey::from_bytes(&found.public_key)
-        .map_err(|_| refused(502, "The server returned a damaged key for this user."))?;
+        .map_err(|_| HttpError::refused(502, "The server returned a damaged key for this user."))?;
     let loaded = account_record::load(keys).await?;
     let outgoing: OutgoingGrants = http::json("GET", "/api/grants", NO_BODY).await?;
     let before = previously_shared_keys(keys, &outgoing.grants, &found.username);
@@ -121,8 +112,8 @@ pub async fn grant(
     public_key: &PublicKey,
     expires_at: Option<i64>,
 ) -> Result<GrantInfo, HttpError> {
-    let id =
-        file_id_from_hex(file_id).ok_or_else(|| refused(400, "This file cannot be shared."))?;
+    let id = file_id_from_hex(file_id)
+        .ok_or_else(|| HttpError::refused(400, "This file cannot be shared."))?;
     let wrapped_key = wrap_file_key(public_key, key, &id, &mut OsRng);
     let signature = sign_grant(&keys.identity, &id, public_key, &wrapped_key, expires_at);
     http::json(
@@ -177,8 +168,8 @@ pub async fn create_link(
     max_downloads: Option<u32>,
     password: Option<&str>,
 ) -> Result<String, HttpError> {
-    let id =
-        file_id_from_hex(file_id).ok_or_else(|| refused(400, "This file cannot be linked."))?;
+    let id = file_id_from_hex(file_id)
+        .ok_or_else(|| HttpError::refused(400, "This file cannot be linked."))?;
     let secret = LinkSecret::generate(&mut OsRng);
     let link_id = secret
         .link_id(&keys.public_key(), &id)
@@ -192,7 +183,7 @@ pub async fn create_link(
         params,
     });
     let link_keys = LinkKeys::derive(&secret, link_password.as_ref())
-        .map_err(|_| refused(400, "The link could not be made."))?;
+        .map_err(|_| HttpError::refused(400, "The link could not be made."))?;
     let body = NewLink {
         link_id: hex::encode(link_id),
         token_digest: link_token_digest(&link_keys.auth_token()).to_vec(),

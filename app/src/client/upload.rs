@@ -633,6 +633,16 @@ async fn put_part(url: &str, body: &Blob, signal: &AbortSignal) -> Result<(), Up
         .await;
         match result {
             Ok(_) => return Ok(()),
+            // The server holds as many parts as it can right now: this one waits its turn, for
+            // as long as it takes (it is not a failure; Cancel still stops it).
+            Err(e) if e.busy().is_some() => {
+                let wait = (e.busy().unwrap_or(1) * 1000) as u32;
+                // A little jitter, so parts told to wait together do not come back together.
+                sleep_ms(wait + (js_sys::Math::random() * 500.0) as u32).await;
+                if signal.aborted() {
+                    return Err(UploadError::Cancelled);
+                }
+            }
             Err(e) if e.retryable() && attempt < RETRIES => {
                 attempt += 1;
                 sleep_ms(delay_ms).await;

@@ -29,14 +29,14 @@ use crate::{
         download::{decrypt_into, fetch_content, DownloadError, Expect, Expected, Sink},
         file_id_from_hex,
         http::{self, HttpError, NO_BODY},
-        now_ms, pending, upgrade,
+        now_ms, pending, sleep_ms, upgrade,
         upload::{self, ciphertext_size_of, Source, UploadError},
     },
     keyring::UnlockedKeys,
     protocol::{
         human_bytes,
         sharing::SharedFile,
-        vault::{FileInfo, FileList, NewVersion, UploadList},
+        vault::{FileInfo, FileList, FilePage, NewVersion, UploadList},
     },
     session::Session,
     trust::{check_own_file, OwnFile, SharerTrust},
@@ -143,9 +143,57 @@ fn failed(session: Session, e: &HttpError) -> String {
     e.message()
 }
 
+/// Files in the first page: enough for the first screen, small enough to show at once.
+const FIRST_PAGE: u32 = 100;
+/// Files per later page, loaded in the background.
+const LATER_PAGES: u32 = 1000;
+/// Entries checked and decrypted between two yields to the page (so it stays responsive while
+/// a large vault loads).
+const DECRYPT_BATCH: usize = 200;
+
+/// The own files and the others of one page, checked and decrypted.
+#[derive(Default)]
+struct Sorted {
+    rows: Vec<FileRow>,
+    unverified: Vec<UnverifiedRow>,
+    legacy: Vec<FileInfo>,
+}
+
+/// Checks and decrypts `files` (in batches, yielding to the page between them).
+async fn sort_page(keys: &UnlockedKeys, legacy_allowed: bool, files: &[FileInfo]) -> Sorted {
+    let mut out = Sorted::default();
+    for (i, f) in files.iter().enumerate() {
+        if i > 0 && i % DECRYPT_BATCH == 0 {
+            sleep_ms(0).await;
+        }
+        match check_own_file(keys, legacy_allowed, f) {
+            OwnFile::Verified {
+                metadata, version, ..
+            } => out.rows.push(own_row(f, &metadata, Some(version))),
+            OwnFile::Legacy { metadata, .. } => {
+                out.rows.push(own_row(f, &metadata, None));
+                out.legacy.push(f.clone());
+            }
+            OwnFile::Unverified => out.unverified.push(UnverifiedRow {
+                id: f.id.clone(),
+                ciphertext_size: f.ciphertext_size,
+                created_at: f.created_at,
+            }),
+        }
+    }
+    out
+}
+
 /// Loads the account record and the file list, checks and decrypts every entry here, starts
 /// the one-time upgrade of v1 files if there are any, and loads the unfinished uploads.
+///
+/// The list comes in pages (`GET /api/files?limit=&after=`): the first, small one is shown at
+/// once; the rest load, decrypt and join the list (and search) in the background. A newer
+/// refresh supersedes an older one still paging.
 pub fn refresh(vault: Vault, session: Session) {
+    let generation = vault.load_generation.get_value() + 1;
+    vault.load_generation.set_value(generation);
+    let current = move || vault.load_generation.get_value() == generation;
     spawn_local(async move {
         let Some(keys) = session.keys() else {
             return;
@@ -161,34 +209,63 @@ pub fn refresh(vault: Vault, session: Session) {
         vault.record_state.set(Some(state.clone()));
         let legacy_allowed = state.legacy_slots_allowed(keys.format);
         let mut legacy = Vec::new();
-        match http::json::<FileList>("GET", "/api/files", NO_BODY).await {
-            Ok(list) => {
-                let mut rows = Vec::new();
-                let mut unverified = Vec::new();
-                for f in &list.files {
-                    match check_own_file(&keys, legacy_allowed, f) {
-                        OwnFile::Verified {
-                            metadata, version, ..
-                        } => rows.push(own_row(f, &metadata, Some(version))),
-                        OwnFile::Legacy { metadata, .. } => {
-                            rows.push(own_row(f, &metadata, None));
-                            legacy.push(f.clone());
-                        }
-                        OwnFile::Unverified => unverified.push(UnverifiedRow {
-                            id: f.id.clone(),
-                            ciphertext_size: f.ciphertext_size,
-                            created_at: f.created_at,
-                        }),
+        let mut page = FilePage {
+            limit: Some(FIRST_PAGE),
+            after: None,
+        };
+        let mut first = true;
+        loop {
+            let url = match &page.after {
+                None => format!("/api/files?limit={}", page.limit.unwrap_or(FIRST_PAGE)),
+                Some(after) => format!(
+                    "/api/files?limit={}&after={}",
+                    page.limit.unwrap_or(LATER_PAGES),
+                    String::from(js_sys::encode_uri_component(after))
+                ),
+            };
+            let list = match http::json::<FileList>("GET", &url, NO_BODY).await {
+                Ok(list) => list,
+                Err(e) => {
+                    if current() {
+                        vault.load_error.set(Some(failed(session, &e)));
+                        vault.loaded.set(true);
+                        vault.more_to_load.set(false);
                     }
+                    return;
                 }
-                vault.files.set(rows);
-                vault.unverified.set(unverified);
-                vault.usage.set(Some(list.usage));
-                vault.load_error.set(None);
+            };
+            let sorted = sort_page(&keys, legacy_allowed, &list.files).await;
+            if !current() {
+                return;
             }
-            Err(e) => vault.load_error.set(Some(failed(session, &e))),
+            legacy.extend(sorted.legacy);
+            if first {
+                vault.files.set(sorted.rows);
+                vault.unverified.set(sorted.unverified);
+                vault.load_error.set(None);
+                vault.loaded.set(true);
+                first = false;
+            } else {
+                vault.files.update(|rows| rows.extend(sorted.rows));
+                vault
+                    .unverified
+                    .update(|rows| rows.extend(sorted.unverified));
+            }
+            vault.usage.set(Some(list.usage));
+            match list.next {
+                Some(next) => {
+                    vault.more_to_load.set(true);
+                    page = FilePage {
+                        limit: Some(LATER_PAGES),
+                        after: Some(next),
+                    };
+                }
+                None => {
+                    vault.more_to_load.set(false);
+                    break;
+                }
+            }
         }
-        vault.loaded.set(true);
         // A v1 account upgrades once, even with no v1 file left: the flag it sets is what stops
         // v1-style slots planted later from being accepted.
         if legacy_allowed {

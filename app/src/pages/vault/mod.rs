@@ -71,6 +71,10 @@ pub struct Vault {
     pub(crate) record_state: RwSignal<Option<RecordState>>,
     usage: RwSignal<Option<Usage>>,
     pub(crate) loaded: RwSignal<bool>,
+    /// More pages of the file list are still loading in the background.
+    pub(crate) more_to_load: RwSignal<bool>,
+    /// Counts refreshes, so a page of an older one that arrives late is dropped.
+    pub(crate) load_generation: StoredValue<u64>,
     pub(crate) load_error: RwSignal<Option<String>>,
     pub(crate) transfers: RwSignal<Vec<Transfer>>,
     interrupted: RwSignal<Vec<Interrupted>>,
@@ -91,6 +95,8 @@ impl Vault {
             record_state: RwSignal::new(None),
             usage: RwSignal::new(None),
             loaded: RwSignal::new(false),
+            more_to_load: RwSignal::new(false),
+            load_generation: StoredValue::new(0),
             load_error: RwSignal::new(None),
             transfers: RwSignal::new(Vec::new()),
             interrupted: RwSignal::new(Vec::new()),
@@ -257,6 +263,12 @@ fn UsageBar() -> impl IntoView {
     }
 }
 
+/// Above this many rows the table renders only the rows in view and a margin around them
+/// (a 10 000-file vault would otherwise put every row in the page at once).
+const VIRTUAL_FROM: usize = 300;
+/// Rows rendered above and below the ones in view.
+const OVERSCAN: usize = 25;
+
 #[component]
 fn FileTable(query: RwSignal<String>) -> impl IntoView {
     let vault = use_vault();
@@ -265,6 +277,59 @@ fn FileTable(query: RwSignal<String>) -> impl IntoView {
         let (key, ascending) = sort.get();
         visible_rows(&vault.files.read(), &query.read(), key, ascending)
     });
+    // What of the table is in view, in pixels from its body's top, and how tall a row is.
+    let tbody: NodeRef<html::Tbody> = NodeRef::new();
+    let view_top = RwSignal::new(0.0_f64);
+    let view_height = RwSignal::new(1200.0_f64);
+    let row_height = RwSignal::new(52.0_f64);
+    let virtual_rows = move || rows.read().len() > VIRTUAL_FROM;
+    let window = Memo::new(move |_| {
+        let n = rows.read().len();
+        if n <= VIRTUAL_FROM {
+            return (0, n);
+        }
+        let h = row_height.get().max(1.0);
+        let first = (view_top.get() / h).floor().max(0.0) as usize;
+        let start = first.saturating_sub(OVERSCAN).min(n);
+        let count = (view_height.get() / h).ceil() as usize + 2 * OVERSCAN;
+        (start, (start + count).min(n))
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let measure = move || {
+            let (Some(body), Some(w)) = (tbody.get_untracked(), web_sys::window()) else {
+                return;
+            };
+            view_top.set(-body.get_bounding_client_rect().top());
+            if let Some(h) = w.inner_height().ok().and_then(|h| h.as_f64()) {
+                view_height.set(h);
+            }
+            let first_row = body
+                .query_selector("tr[data-testid='file-row']")
+                .ok()
+                .flatten()
+                .and_then(|r| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(r).ok());
+            if let Some(r) = first_row {
+                let h = f64::from(r.offset_height());
+                if h > 0.0 && (h - row_height.get_untracked()).abs() > 0.5 {
+                    row_height.set(h);
+                }
+            }
+        };
+        let on_scroll = window_event_listener(ev::scroll, move |_| measure());
+        let on_resize = window_event_listener(ev::resize, move |_| measure());
+        on_cleanup(move || {
+            on_scroll.remove();
+            on_resize.remove();
+        });
+        // Measure again once rows are in the page (and whenever the list changes).
+        Effect::new(move |_| {
+            window.track();
+            measure();
+        });
+    }
+    let spacer =
+        move |rows_hidden: usize| format!("height: {}px", rows_hidden as f64 * row_height.get());
     let header = move |key: SortKey, label: &'static str| {
         let toggle = move |_| {
             sort.update(|(k, ascending)| {
@@ -296,7 +361,7 @@ fn FileTable(query: RwSignal<String>) -> impl IntoView {
     view! {
         <Show when=move || vault.loaded.get() fallback=|| view! { <p class="muted">"Loading your files…"</p> }>
             <Show when=move || !vault.files.read().is_empty() fallback=EmptyState>
-                <table class="files" data-testid="file-table">
+                <table class="files" class:virtual=virtual_rows data-testid="file-table">
                     <caption class="visually-hidden">"Your files"</caption>
                     <thead>
                         <tr>
@@ -306,12 +371,20 @@ fn FileTable(query: RwSignal<String>) -> impl IntoView {
                             <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                         </tr>
                     </thead>
-                    <tbody>
+                    <tbody node_ref=tbody>
+                        <tr class="spacer" aria-hidden="true" hidden=move || window.get().0 == 0
+                            style=move || spacer(window.get().0)></tr>
                         <For
-                            each=move || rows.get()
+                            each=move || {
+                                let (start, end) = window.get();
+                                rows.read()[start..end].to_vec()
+                            }
                             key=|row| (row.id.clone(), row.name.clone())
                             children=move |row| view! { <FileRowView row/> }
                         />
+                        <tr class="spacer" aria-hidden="true"
+                            hidden=move || window.get().1 == rows.read().len()
+                            style=move || spacer(rows.read().len() - window.get().1)></tr>
                     </tbody>
                 </table>
                 <p class="muted" hidden=move || !rows.read().is_empty()>
@@ -319,6 +392,12 @@ fn FileTable(query: RwSignal<String>) -> impl IntoView {
                 </p>
             </Show>
         </Show>
+        <p class="muted" role="status" data-testid="more-to-load" hidden=move || !vault.more_to_load.get()>
+            {move || format!(
+                "Loading the rest of your files… {} so far. Search already covers them.",
+                vault.files.read().len()
+            )}
+        </p>
     }
 }
 
