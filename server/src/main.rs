@@ -7,6 +7,11 @@ use coffer_server::Config;
 use leptos::config::{get_configuration, LeptosOptions};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc gives freed memory back to the system soon after a burst; glibc's allocator kept
+/// most of it (docs/PERFORMANCE.md, "Memory after a burst").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {
