@@ -52,6 +52,7 @@ mod account_record;
 mod contact;
 mod content;
 mod error;
+mod export;
 mod file_key;
 mod grant;
 mod identity;
@@ -76,6 +77,7 @@ pub use account_record::{
 pub use contact::{open_contact, seal_contact, Contact};
 pub use content::{chunk_digest, ContentDigest};
 pub use error::Error;
+pub use export::{export_prefix, read_coffer_file, CofferFile, EXPORT_MAGIC, MAX_EXPORT_PREFIX};
 pub use file_key::{FileId, FileKey};
 pub use grant::{sign_grant, verify_grant};
 pub use identity::{IdentityKeyPair, PublicKey};

@@ -174,10 +174,19 @@ test.describe.serial('vault', () => {
     const f = files[2];
     const pending = page.waitForEvent('download');
     await moreAction(page, f.name, 'Download encrypted');
-    const encrypted = readFileSync((await (await pending).path())!);
-    expect(encrypted.length).toBe(91 + f.data.length + 16 * Math.ceil(f.data.length / 65536));
+    const download = await pending;
+    // Saved under the file's own name, which the server never sees (the browser names it).
+    expect(download.suggestedFilename()).toBe(`${f.name}.coffer`);
+    const encrypted = readFileSync((await download.path())!);
+    // An export: the framed sealed metadata (the name travels inside, encrypted), then the stream.
+    expect(encrypted.subarray(0, 13).toString()).toBe('COFFER-EXPORT');
+    const metaLen = encrypted.readUInt16BE(14);
+    expect(encrypted.subarray(16 + metaLen, 16 + metaLen + 6).toString()).toBe('COFFER');
+    expect(encrypted.length).toBe(16 + metaLen + 91 + f.data.length + 16 * Math.ceil(f.data.length / 65536));
     expect(encrypted.includes(Buffer.from(marker))).toBe(false);
-    const encryptedPath = join(dir, 'download.coffer');
+    expect(encrypted.includes(Buffer.from(f.name))).toBe(false);
+    // Renamed on the way: the Decrypt page still restores the original name.
+    const encryptedPath = join(dir, 'renamed-on-the-way.coffer');
     writeFileSync(encryptedPath, encrypted);
 
     await moreAction(page, f.name, 'Export key');
@@ -195,9 +204,11 @@ test.describe.serial('vault', () => {
     await page.getByLabel('File key').fill(key);
     const saved = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Decrypt and save' }).click();
-    const plain = readFileSync((await (await saved).path())!);
+    const savedDownload = await saved;
+    expect(savedDownload.suggestedFilename()).toBe(f.name);
+    const plain = readFileSync((await savedDownload.path())!);
     expect(sha256(plain)).toBe(sha256(f.data));
-    await expect(page.getByTestId('decrypt-status')).toContainText('Decrypted and saved');
+    await expect(page.getByTestId('decrypt-status')).toContainText(`Decrypted and saved as “${f.name}”`);
   });
 
   test('rename re-encrypts the name; reload keeps the list', async () => {

@@ -60,6 +60,7 @@ on_every_vault_backend!(
     a_restart_mid_upload_shows_no_file_keeps_committed_ones_and_leaks_nothing,
     part_zero_must_carry_this_uploads_header,
     bearer_tokens_work_like_the_session,
+    an_export_carries_the_sealed_name_then_the_stream_byte_for_byte,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -722,6 +723,11 @@ async fn another_users_files_and_uploads_look_missing(b: Backend, o: Blobs) {
         (
             Method::GET,
             format!("/api/files/{}/content", file.file_id),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/files/{}/export", file.file_id),
             None,
         ),
         (
@@ -1665,4 +1671,41 @@ async fn a_marker_in_a_files_name_and_content_reaches_no_database_blob_or_log() 
             "the marker is in the log"
         );
     }
+}
+
+async fn an_export_carries_the_sealed_name_then_the_stream_byte_for_byte(b: Backend, o: Blobs) {
+    let s = TestServer::start_vault(b, o, |_| {}).await;
+    let alice = user(&s, "alice").await;
+    let plaintext = random_bytes(150_000);
+    let up = upload(&s, &alice, "report.pdf", &plaintext).await;
+    let res = s
+        .send(
+            Method::GET,
+            &format!("/api/files/{}/export", up.file_id),
+            Some(&alice.cookie),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert_eq!(
+        disposition, "attachment",
+        "the browser names it; the server cannot"
+    );
+    let bytes = res.bytes().await.unwrap();
+    let coffer_crypto::CofferFile::Export {
+        sealed_metadata,
+        stream_offset,
+    } = coffer_crypto::read_coffer_file(&bytes).unwrap()
+    else {
+        panic!("not an export");
+    };
+    assert_eq!(&bytes[stream_offset..], &up.ciphertext[..]);
+    let meta =
+        coffer_crypto::open_metadata(&up.key, &file_id(&up.file_id), sealed_metadata).unwrap();
+    assert_eq!(meta.name, "report.pdf");
+    assert_eq!(
+        decrypt(&up.key, &up.file_id, &bytes[stream_offset..]),
+        plaintext
+    );
 }

@@ -20,6 +20,69 @@ pub fn plaintext_name(encrypted_name: &str) -> String {
     }
 }
 
+/// A `.coffer` file opened far enough to decrypt: where its stream is, and the name and type to
+/// save it under (from the sealed metadata of an export, docs/CRYPTO.md §6.6; from the file's
+/// own name for a bare stream).
+#[cfg(feature = "hydrate")]
+struct CofferSource {
+    stream: web_sys::ReadableStream,
+    ciphertext_size: u64,
+    name: String,
+    mime: String,
+}
+
+#[cfg(feature = "hydrate")]
+async fn open_coffer_file(
+    file: &web_sys::File,
+    key: &coffer_crypto::FileKey,
+) -> Result<CofferSource, crate::client::download::DownloadError> {
+    use crate::client::download::DownloadError;
+    use coffer_crypto::{blob_len, header_file_id, open_metadata, read_coffer_file, CofferFile};
+    let size = file.size();
+    let head_len = (coffer_crypto::MAX_EXPORT_PREFIX + blob_len::STREAM_HEADER) as f64;
+    let head = file
+        .slice_with_f64_and_f64(0.0, head_len.min(size))
+        .map_err(|_| DownloadError::NotCoffer)?;
+    let head = wasm_bindgen_futures::JsFuture::from(head.array_buffer())
+        .await
+        .map_err(|_| DownloadError::NotCoffer)?;
+    let head = js_sys::Uint8Array::new(&head).to_vec();
+    match read_coffer_file(&head).map_err(|_| DownloadError::NotCoffer)? {
+        CofferFile::Bare => Ok(CofferSource {
+            stream: file.stream(),
+            ciphertext_size: size as u64,
+            name: plaintext_name(&file.name()),
+            mime: String::new(),
+        }),
+        CofferFile::Export {
+            sealed_metadata,
+            stream_offset,
+        } => {
+            let header = head
+                .get(stream_offset..stream_offset + blob_len::STREAM_HEADER)
+                .ok_or(DownloadError::NotCoffer)?;
+            let file_id = header_file_id(header).map_err(|_| DownloadError::NotCoffer)?;
+            let metadata = open_metadata(key, &file_id, sealed_metadata)
+                .map_err(|_| DownloadError::WrongKey)?;
+            let ciphertext_size = (size as u64).saturating_sub(stream_offset as u64);
+            let rest = file
+                .slice_with_f64(stream_offset as f64)
+                .map_err(|_| DownloadError::NotCoffer)?;
+            let name = coffer_crypto::safe_file_name(&metadata.name);
+            Ok(CofferSource {
+                stream: rest.stream(),
+                ciphertext_size,
+                name: if name.is_empty() {
+                    "decrypted-file".into()
+                } else {
+                    name
+                },
+                mime: metadata.mime,
+            })
+        }
+    }
+}
+
 /// The page.
 #[component]
 pub fn DecryptPage() -> impl IntoView {
@@ -58,35 +121,35 @@ pub fn DecryptPage() -> impl IntoView {
             };
             busy.set(true);
             leptos::task::spawn_local(async move {
-                let size = file.size() as u64;
-                let name = plaintext_name(&file.name());
-                progress.set((0, size));
-                let result = match Sink::choose(&name, "", size).await {
-                    Ok(Some(sink)) => {
-                        status.set(Some("Decrypting…".into()));
-                        let report = move |done: u64| progress.set((done, size));
-                        decrypt_into(
-                            &file.stream(),
-                            &key,
-                            Expected {
-                                file: Expect::FromHeader,
-                                ciphertext_size: size,
-                                // A stand-alone file carries no signed version.
-                                content: coffer_crypto::ContentBinding::Unbound,
-                            },
-                            sink,
-                            None,
-                            &report,
-                        )
-                        .await
-                        .map(|()| true)
-                    }
-                    Ok(None) => Ok(false),
-                    Err(e) => Err(e),
-                };
+                let result = async {
+                    let source = open_coffer_file(&file, &key).await?;
+                    let size = source.ciphertext_size;
+                    progress.set((0, size));
+                    let Some(sink) = Sink::choose(&source.name, &source.mime, size).await? else {
+                        return Ok(None);
+                    };
+                    status.set(Some("Decrypting…".into()));
+                    let report = move |done: u64| progress.set((done, size));
+                    decrypt_into(
+                        &source.stream,
+                        &key,
+                        Expected {
+                            file: Expect::FromHeader,
+                            ciphertext_size: size,
+                            // A stand-alone file carries no signed version.
+                            content: coffer_crypto::ContentBinding::Unbound,
+                        },
+                        sink,
+                        None,
+                        &report,
+                    )
+                    .await?;
+                    Ok::<_, crate::client::download::DownloadError>(Some(source.name))
+                }
+                .await;
                 match result {
-                    Ok(true) => status.set(Some(format!("Decrypted and saved as “{name}”."))),
-                    Ok(false) => status.set(None),
+                    Ok(Some(name)) => status.set(Some(format!("Decrypted and saved as “{name}”."))),
+                    Ok(None) => status.set(None),
                     Err(e) => {
                         status.set(None);
                         error.set(Some(e.message()));

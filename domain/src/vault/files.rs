@@ -128,6 +128,19 @@ impl Domain {
         Ok(Content::from(&file))
     }
 
+    /// One of `owner`'s files as an export (docs/CRYPTO.md §6.6): the bytes to send before its
+    /// content (its sealed metadata, framed), and the content.
+    pub async fn own_export(
+        &self,
+        owner: i64,
+        id: &str,
+    ) -> Result<(Vec<u8>, Content), DomainError> {
+        let file = self.find_own_file(owner, id, NO_FILE_OR_UPLOAD).await?;
+        let prefix = coffer_crypto::export_prefix(&file.sealed_metadata)
+            .map_err(|e| DomainError::internal("vault: a stored file's metadata", e))?;
+        Ok((prefix, Content::from(&file)))
+    }
+
     /// Streams `range` of `content` from the blob store, part after part. A storage failure
     /// is logged here and ends the stream with a bare I/O error.
     pub fn read_content(

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::Response,
 };
@@ -69,6 +69,32 @@ pub fn content_response(
         );
     }
     Ok(res)
+}
+
+/// The response that streams an export file: `prefix` (the framed sealed metadata), then the
+/// whole of `content`. No filename is given: the browser's `download` attribute names it after
+/// the decrypted name the server never sees.
+pub fn export_response(domain: &Domain, prefix: Vec<u8>, content: &Content) -> Response {
+    use futures_util::StreamExt;
+    let len = prefix.len() as u64 + content.size;
+    let head = futures_util::stream::once(async move { Ok(Bytes::from(prefix)) });
+    let stream = head.chain(domain.read_content(content, 0..content.size));
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment"),
+    );
+    res
 }
 
 /// One `bytes=` range, resolved against `size`. Anything this server does not do (several

@@ -34,6 +34,7 @@ pub fn api() -> Router<ServerState> {
         .route("/api/files/{id}/metadata", put(vault::new_version))
         .route("/api/files/versions", post(vault::new_versions))
         .route("/api/files/{id}/content", get(vault::download))
+        .route("/api/files/{id}/export", get(vault::export))
         // Sharing with users.
         .route("/api/users/{username}/key", get(grants::user_key))
         .route(

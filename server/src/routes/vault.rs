@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use crate::{
     http::{
-        content::{content_response, Delivery},
+        content::{content_response, export_response, Delivery},
         ApiError, ApiResult, Caller, JsonBody, QueryOf,
     },
     state::ServerState,
@@ -127,6 +127,16 @@ pub async fn download(
         &content,
         Delivery::Ranged,
     )?)
+}
+
+/// `GET /api/files/{id}/export`: the `.coffer` export file (metadata, then content).
+pub async fn export(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (prefix, content) = s.domain.own_export(caller.user_id, &id).await?;
+    Ok(export_response(&s.domain, prefix, &content))
 }
 
 /// `PUT /api/files/{id}/metadata`.

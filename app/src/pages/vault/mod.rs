@@ -480,7 +480,7 @@ fn FileRowView(row: FileRow) -> impl IntoView {
                             on:click=move |_| vault.dialog.set(Some(Dialog::Access(access_row.clone())))>
                             "Who has access"
                         </button>
-                        <a href=format!("/api/files/{}/content", row.id) download=format!("{name}.coffer")>
+                        <a href=format!("/api/files/{}/export", row.id) download=format!("{name}.coffer")>
                             "Download encrypted"
                         </a>
                         <button type="button" on:click=on_export>"Export key"</button>
