@@ -36,6 +36,66 @@ pub fn download_text(filename: &str, text: &str) {
     let _ = (filename, text);
 }
 
+/// Copies `text` to the clipboard (the asynchronous Clipboard API). `false` where the browser
+/// refuses (no secure context, permission denied, no API): the caller then lets the user copy.
+pub async fn copy_text(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use js_sys::{Function, Promise, Reflect};
+        use wasm_bindgen::{JsCast, JsValue};
+        let attempt = async {
+            let window = web_sys::window()?;
+            let navigator = Reflect::get(&window, &"navigator".into()).ok()?;
+            let clipboard = Reflect::get(&navigator, &"clipboard".into()).ok()?;
+            let write: Function = Reflect::get(&clipboard, &"writeText".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let promise: Promise = write
+                .call1(&clipboard, &JsValue::from_str(text))
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+        };
+        attempt.await.is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+/// Selects the text of the element with this id (an input, a textarea or any element), so
+/// the user can copy it by hand where the Clipboard API is refused.
+pub fn select_text_of(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(element) = document.get_element_by_id(id) else {
+            return;
+        };
+        if let Ok(input) = element.clone().dyn_into::<web_sys::HtmlInputElement>() {
+            input.select();
+        } else if let Ok(area) = element.clone().dyn_into::<web_sys::HtmlTextAreaElement>() {
+            area.select();
+        } else if let (Some(selection), Ok(range)) = (
+            web_sys::window().and_then(|w| w.get_selection().ok().flatten()),
+            document.create_range(),
+        ) {
+            let _ = range.select_node_contents(&element);
+            let _ = selection.remove_all_ranges();
+            let _ = selection.add_range(&range);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 const USERNAME_KEY: &str = "coffer.username";
 const THEME_KEY: &str = "coffer.theme";
 

@@ -45,6 +45,54 @@ pub fn Header() -> impl IntoView {
     }
 }
 
+/// A Copy button for a link, key or token shown beside it (in the element with id `of`): one
+/// click copies it and the button says "Copied"; where the browser refuses the clipboard, the
+/// text is selected so the user can copy it by hand, and the button says so.
+#[component]
+pub fn CopyButton(
+    /// What to copy.
+    #[prop(into)]
+    text: Signal<String>,
+    /// The id of the element that shows the text (selected where copying is refused).
+    of: &'static str,
+    /// What it is, for the button's label ("Copy link", "Copy recovery key").
+    #[prop(into)]
+    what: String,
+) -> impl IntoView {
+    let state = RwSignal::new(0u8); // 0 idle, 1 copied, 2 select by hand
+    let on_click = move |_| {
+        let text = text.get_untracked();
+        leptos::task::spawn_local(async move {
+            if browser::copy_text(&text).await {
+                state.set(1);
+            } else {
+                browser::select_text_of(of);
+                state.set(2);
+            }
+            #[cfg(feature = "hydrate")]
+            gloo_timers::future::TimeoutFuture::new(2500).await;
+            state.set(0);
+        });
+    };
+    let label = what.clone();
+    view! {
+        <button type="button" class="copy" data-testid="copy" aria-label=label on:click=on_click>
+            {move || match state.get() {
+                1 => "Copied ✓".to_string(),
+                2 => "Selected: press Ctrl+C".to_string(),
+                _ => what.clone(),
+            }}
+        </button>
+        <span class="visually-hidden" role="status">
+            {move || match state.get() {
+                1 => "Copied to the clipboard.",
+                2 => "Copying is not allowed here; the text is selected.",
+                _ => "",
+            }}
+        </span>
+    }
+}
+
 /// Light, dark, or whatever the system says; remembered on this device.
 #[component]
 fn ThemePicker() -> impl IntoView {
