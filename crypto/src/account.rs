@@ -19,6 +19,7 @@ const AAD_UNDER_RECOVERY: &[u8] = b"coffer/v1/account-key/recovery";
 const AAD_UNDER_PASSWORD_V2: &[u8] = b"coffer/v2/account-key/password";
 const AAD_UNDER_RECOVERY_V2: &[u8] = b"coffer/v2/account-key/recovery";
 const INFO_RECOVERY_KEK: &[u8] = b"coffer/v1/recovery-kek";
+const INFO_ACCOUNT_PROOF: &[u8] = b"coffer/v2/account-proof";
 
 /// The format an account's key was sealed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +92,15 @@ impl AccountKey {
         Ok((Self(*to_key(&key)?), format))
     }
 
+    /// What proves to the server that a browser holds this account key, without giving it away:
+    /// `HKDF-SHA256(ikm = account key, info = "coffer/v2/account-proof")`, 32 bytes. The server
+    /// keeps only a slow hash of it, and asks for it where the password cannot be asked for (a
+    /// reset with the recovery key, which opens the account key; docs/CRYPTO.md §2.4). One-way:
+    /// it opens nothing.
+    pub fn proof(&self) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
+        hkdf_sha256(None, &self.0, &[INFO_ACCOUNT_PROOF])
+    }
+
     /// Seals the account key under a key derived from the recovery key (blob `0x02` in v1,
     /// `0x0C` in v2; 61 bytes).
     pub fn seal_under_recovery(
@@ -122,3 +132,20 @@ impl AccountKey {
 fn recovery_kek(rk: &RecoveryKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
     hkdf_sha256(None, rk.as_secret_bytes(), &[INFO_RECOVERY_KEK])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_proof_is_stable_per_key_and_differs_between_keys() {
+        use rand_chacha::rand_core::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let a = AccountKey::generate(&mut rng);
+        let b = AccountKey::generate(&mut rng);
+        assert_eq!(*a.proof(), *a.proof());
+        assert_ne!(*a.proof(), *b.proof());
+        assert_ne!(&a.proof()[..], &a.0[..], "the proof is not the key");
+    }
+}
+
