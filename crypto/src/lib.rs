@@ -57,6 +57,7 @@ mod file_key;
 mod grant;
 mod identity;
 mod link;
+mod link_seal;
 mod metadata;
 mod names;
 mod password;
@@ -107,7 +108,8 @@ pub mod blob_len {
     /// Wrapped file key (`0x04`).
     pub const WRAPPED_FILE_KEY: usize = crate::wrap::WRAPPED_FILE_KEY_LEN;
     /// Sealed account key (`0x01`, `0x02`, `0x0B`, `0x0C`), sealed identity key (`0x03`),
-    /// link-wrapped file key (`0x06`) and owner key slot (`0x08`).
+    /// link-wrapped file key (`0x06`), owner key slot (`0x08`) and link secret sealed for its
+    /// owner (`0x0E`).
     pub const SEALED_KEY: usize = 1 + 12 + 32 + 16;
     /// File version record (`0x09`).
     pub const VERSION_RECORD: usize = crate::version::RECORD_LEN;
@@ -119,6 +121,10 @@ pub mod blob_len {
     pub const PUBLIC_KEY: usize = crate::identity::PUBLIC_KEY_LEN;
     /// A link's token digest (`link_token_digest`).
     pub const LINK_TOKEN_DIGEST: usize = 32;
+    /// A link secret sealed for its owner (`0x0E`, `LinkSecret::seal_for_owner`).
+    pub const SEALED_LINK_SECRET: usize = SEALED_KEY;
+    /// A link's verifier (`LinkSecret::verifier`).
+    pub const LINK_VERIFIER: usize = crate::link::VERIFIER_LEN;
     /// The frame of a variable-length sealed blob (tag, nonce, GCM tag) around its padded
     /// plaintext: sealed metadata (`0x05`) and the account record (`0x0A`).
     pub const SEALED_FRAME: usize = 1 + 12 + 16;

@@ -7,6 +7,12 @@
 //! from the secret, the owner's public key and the file id, so a visitor's browser can check that
 //! the owner key and file the server names are the ones the link was made for, and then the
 //! owner's signature on the file version (docs/CRYPTO.md §9).
+//!
+//! A link's **verifier** is a one-way value of the secret alone, which the server keeps and
+//! hands to anyone who asks: a visitor's browser compares it before it asks for a password or
+//! for the wrapped key, so a link whose fragment was altered is told apart from a wrong password
+//! at once. It is 16 bytes of HKDF output keyed by the 256-bit secret: it reveals nothing about
+//! the secret, and guessing a secret that matches it is a 2^256 search.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hkdf::Hkdf;
@@ -23,6 +29,9 @@ use crate::primitives::{open_box, random_array, seal_box, to_key, BlobTag, KEY_L
 use crate::Error;
 
 const DIGEST_DOMAIN: &[u8] = b"coffer/v1/link/token-digest";
+const VERIFIER_INFO: &[u8] = b"coffer/v2/link-verifier";
+/// Length of a link verifier ([`LinkSecret::verifier`]).
+pub(crate) const VERIFIER_LEN: usize = 16;
 const LINK_ID_DOMAIN: &[u8] = b"coffer/v2/link-id";
 const V1_FRAGMENT_LEN: usize = 43;
 const V2_FRAGMENT_LEN: usize = 44;
@@ -71,9 +80,9 @@ impl LinkFormat {
 /// browsers never send to the server.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct LinkSecret {
-    bytes: [u8; KEY_LEN],
+    pub(crate) bytes: [u8; KEY_LEN],
     #[zeroize(skip)]
-    format: LinkFormat,
+    pub(crate) format: LinkFormat,
 }
 
 impl LinkSecret {
@@ -144,6 +153,24 @@ impl LinkSecret {
             .chain_update(file_id.as_bytes())
             .finalize();
         Some(digest[..16].try_into().expect("16 bytes"))
+    }
+
+    /// The link's verifier: `HKDF-SHA256(ikm = secret, salt = none, info =
+    /// "coffer/v2/link-verifier")`, 16 bytes. The server stores it at creation and answers it to
+    /// anyone; it is one-way, so it tells nothing about the secret, but lets a visitor's browser
+    /// see that the fragment it holds is the one the link was made with.
+    pub fn verifier(&self) -> [u8; VERIFIER_LEN] {
+        let mut out = [0u8; VERIFIER_LEN];
+        Hkdf::<Sha256>::new(None, &self.bytes)
+            .expand(VERIFIER_INFO, &mut out)
+            .expect("16 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
+    /// Whether `verifier` is this secret's [`verifier`](Self::verifier) (constant time). False
+    /// for any other length.
+    pub fn matches_verifier(&self, verifier: &[u8]) -> bool {
+        verifier.len() == VERIFIER_LEN && bool::from(self.verifier().ct_eq(verifier))
     }
 
     /// Whether `link_id` is the id of this v2 link for `file_id` made by `owner` (constant time).

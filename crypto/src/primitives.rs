@@ -48,6 +48,7 @@ pub(crate) enum BlobTag {
     AccountKeyUnderPasswordV2 = 0x0B,
     AccountKeyUnderRecoveryV2 = 0x0C,
     GrantSignature = 0x0D,
+    LinkSecretForOwner = 0x0E,
 }
 
 /// Seals `plaintext` as `tag || nonce(12) || AES-256-GCM ciphertext || gcm tag(16)`,

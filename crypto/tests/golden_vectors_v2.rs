@@ -532,6 +532,59 @@ fn negatives(c: &ChainVector) -> Vec<(NegativeVector, &'static str)> {
         "Decrypt",
     );
 
+    // Link secrets sealed for their owner.
+    let seal = |account: &str, link_id: &str, sealed: &str| {
+        fields(&[
+            ("account_key", account.to_string()),
+            ("link_id", link_id.to_string()),
+            ("sealed_secret", sealed.to_string()),
+        ])
+    };
+    add(
+        "link seal: genuine",
+        "link_seal",
+        seal(&c.account_key, &c.link_id, &c.link_sealed_secret),
+        "ok",
+    );
+    add(
+        "link seal: opened with another account's key",
+        "link_seal",
+        seal(&other_key, &c.link_id, &c.link_sealed_secret),
+        "Decrypt",
+    );
+    let mut other_link = unhex(&c.link_id);
+    other_link[15] ^= 1;
+    add(
+        "link seal: presented as another link's",
+        "link_seal",
+        seal(
+            &c.account_key,
+            &hex::encode(other_link),
+            &c.link_sealed_secret,
+        ),
+        "Decrypt",
+    );
+    let mut flipped = unhex(&c.link_sealed_secret);
+    flipped[20] ^= 1;
+    add(
+        "link seal: one bit flipped",
+        "link_seal",
+        seal(&c.account_key, &c.link_id, &hex::encode(flipped)),
+        "Decrypt",
+    );
+    add(
+        "link seal: the link-wrapped file key (0x06) in its place",
+        "link_seal",
+        seal(&c.account_key, &c.link_id, &c.link_wrapped_key),
+        "UnsupportedVersion",
+    );
+    add(
+        "link seal: one byte short",
+        "link_seal",
+        seal(&c.account_key, &c.link_id, &c.link_sealed_secret[..120]),
+        "Malformed",
+    );
+
     // Text forms.
     let text = |t: &str| fields(&[("text", t.to_string())]);
     let frag = &c.link_fragment;
@@ -659,7 +712,11 @@ fn num_sub(a: &[u8], b: &[u8]) -> Vec<u8> {
 fn fresh() -> VectorsV2 {
     let mut rng = common::rng(0xC2);
     let r = &mut rng;
-    let chain = compute_chain(&chain_inputs(r));
+    let chain = compute_chain(&ChainVector {
+        // Drawn from its own generator, so the inputs recorded before it stay as they were.
+        nonce_link_seal: random_hex(&mut common::rng(0xC3), 12),
+        ..chain_inputs(r)
+    });
     let argon2 = [
         ("correct horse battery staple", DEFAULT, 1),
         ("correct horse battery staple", DEFAULT, 2),

@@ -27,7 +27,7 @@ fn password_keys() -> &'static PasswordKeys {
 }
 
 fn blob() -> impl Strategy<Value = Vec<u8>> {
-    (0u8..8, proptest::collection::vec(any::<u8>(), 0..200)).prop_map(|(tag, mut rest)| {
+    (0u8..16, proptest::collection::vec(any::<u8>(), 0..200)).prop_map(|(tag, mut rest)| {
         rest.insert(0, tag);
         rest
     })
@@ -49,6 +49,7 @@ proptest! {
         prop_assert!(open_metadata(&key, &file_id(1), &bytes).is_err());
         let link = LinkKeys::derive(&LinkSecret::generate(&mut rng(5)), None).unwrap();
         prop_assert!(link.unwrap_file_key(&bytes, &[0; 16]).is_err());
+        prop_assert!(LinkSecret::open_for_owner(&account, &[0; 16], &bytes).is_err());
     }
 
     #[test]

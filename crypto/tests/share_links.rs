@@ -242,3 +242,34 @@ fn link_password_params_outside_the_range_are_refused() {
         );
     }
 }
+
+#[test]
+fn the_verifier_depends_on_the_secret_alone_and_tells_an_altered_fragment_apart() {
+    let secret = LinkSecret::generate(&mut rng(1));
+    let verifier = secret.verifier();
+    assert_eq!(verifier.len(), 16);
+    let reparsed = LinkSecret::from_fragment(&secret.to_fragment()).unwrap();
+    assert!(reparsed.matches_verifier(&verifier));
+    // Every one-character change of the fragment that still parses gives another verifier.
+    let fragment = secret.to_fragment().to_string();
+    let mut altered_parsed = 0;
+    for i in 2..fragment.len() {
+        for c in ['A', 'b', '7', '-'] {
+            let mut chars: Vec<char> = fragment.chars().collect();
+            if chars[i] == c {
+                continue;
+            }
+            chars[i] = c;
+            let altered: String = chars.into_iter().collect();
+            if let Ok(other) = LinkSecret::from_fragment(&altered) {
+                altered_parsed += 1;
+                assert!(!other.matches_verifier(&verifier), "{altered}");
+            }
+        }
+    }
+    assert!(altered_parsed > 100);
+    assert!(!LinkSecret::generate(&mut rng(2)).matches_verifier(&verifier));
+    // Not a prefix or an extension of it.
+    assert!(!secret.matches_verifier(&verifier[..15]));
+    assert!(!secret.matches_verifier(&[&verifier[..], &[0]].concat()));
+}

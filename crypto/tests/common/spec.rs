@@ -98,6 +98,7 @@ pub struct Intermediates {
     pub link_argon2: [u8; 32],
     pub link_prk: [u8; 32],
     pub link_wrap_key: [u8; 32],
+    pub link_seal_key: [u8; 32],
 }
 
 impl Intermediates {
@@ -131,6 +132,7 @@ impl Intermediates {
             link_argon2,
             link_prk: prk.into(),
             link_wrap_key,
+            link_seal_key: hkdf(&account_key, b"coffer/v2/link-secret-seal-key"),
         }
     }
 }
@@ -381,6 +383,26 @@ pub fn check_chain(v: &ChainVector) {
         &unhex(&v.link_wrapped_key),
     );
     assert_eq!(opened, file_key);
+
+    // The link's verifier (§9): HKDF of the secret alone, 16 bytes.
+    let mut verifier = [0u8; 16];
+    Hkdf::<Sha256>::new(None, &secret)
+        .expand(b"coffer/v2/link-verifier", &mut verifier)
+        .unwrap();
+    assert_eq!(hex::encode(verifier), v.link_verifier);
+
+    // The secret sealed for the owner (§4 0x0E), bound to the link id.
+    assert_eq!(hex::encode(s.link_seal_key), v.link_seal_key);
+    let sealed = unhex(&v.link_sealed_secret);
+    assert_eq!(sealed.len(), 61);
+    let opened = open_box(
+        &s.link_seal_key,
+        0x0E,
+        b"coffer/v2/link-secret-seal",
+        link_id,
+        &sealed,
+    );
+    assert_eq!(opened, secret);
 }
 
 /// §4 0x07: the v1 contact record binds the canonical username.

@@ -67,6 +67,7 @@ pub struct ChainVector {
     pub link_salt: String,
     pub link_params: Params,
     pub nonce_link_wrap: String,
+    pub nonce_link_seal: String,
     // --- derived ------------------------------------------------------------------------
     pub password_nfkc: String,
     pub master: String,
@@ -104,6 +105,9 @@ pub struct ChainVector {
     pub link_token_digest: String,
     pub link_wrap_key: String,
     pub link_wrapped_key: String,
+    pub link_verifier: String,
+    pub link_seal_key: String,
+    pub link_sealed_secret: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Default)]
@@ -132,8 +136,8 @@ pub struct ContactV1Vector {
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Default)]
 pub struct NegativeVector {
     pub name: String,
-    /// Which operation: stream, owner_slot, version_record, grant, account_record, fragment,
-    /// recovery, key_export.
+    /// Which operation: stream, owner_slot, version_record, grant, account_record, link_seal,
+    /// fragment, recovery, key_export.
     pub check: String,
     /// Hex fields, except the text inputs of fragment/recovery/key_export (`text`).
     pub fields: BTreeMap<String, String>,
@@ -274,6 +278,9 @@ pub fn compute_chain(v: &ChainVector) -> ChainVector {
     .unwrap();
     let link_wrapped_key =
         link_keys.wrap_file_key(&file_key, &link_id, &mut replay(&v.nonce_link_wrap));
+    let link_sealed_secret = secret
+        .seal_for_owner(&account, &link_id, &mut replay(&v.nonce_link_seal))
+        .unwrap();
 
     // The intermediates are not exposed by the crate; they come from the spec computation,
     // which `check_chain` proves are the ones the crate used (they open its blobs).
@@ -323,6 +330,9 @@ pub fn compute_chain(v: &ChainVector) -> ChainVector {
         link_token_digest: hx(link_token_digest(&link_keys.auth_token())),
         link_wrap_key: hx(s.link_wrap_key),
         link_wrapped_key: hx(&link_wrapped_key),
+        link_verifier: hx(secret.verifier()),
+        link_seal_key: hx(s.link_seal_key),
+        link_sealed_secret: hx(&link_sealed_secret),
         ..v.clone()
     }
 }
@@ -428,6 +438,14 @@ pub fn run_negative(v: &NegativeVector) -> String {
                 &account_key_of(field(v, "account_key")),
                 &public(v, "owner_public_key"),
                 &bytes(v, "account_record"),
+            )
+            .map(|_| ()),
+        ),
+        "link_seal" => outcome(
+            LinkSecret::open_for_owner(
+                &account_key_of(field(v, "account_key")),
+                &bytes(v, "link_id").try_into().unwrap(),
+                &bytes(v, "sealed_secret"),
             )
             .map(|_| ()),
         ),
