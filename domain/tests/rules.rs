@@ -321,6 +321,9 @@ async fn link(w: &World, owner: &User, up: &Upload) -> (String, [u8; 32]) {
                 password_kdf: None,
                 expires_at: None,
                 max_downloads: None,
+                sealed_secret: None,
+                verifier: None,
+                show_sender: false,
             },
         )
         .await

@@ -13,6 +13,7 @@ mod m20261123_000002_vault;
 mod m20261126_000003_sharing;
 mod m20261202_000004_authenticity;
 mod m20261206_000005_attempts;
+mod m20261214_000006_link_handover;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_sharing::Migration),
             Box::new(m20261202_000004_authenticity::Migration),
             Box::new(m20261206_000005_attempts::Migration),
+            Box::new(m20261214_000006_link_handover::Migration),
         ]
     }
 }

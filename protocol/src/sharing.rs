@@ -185,6 +185,17 @@ pub struct NewLink {
     /// How many downloads it allows, if limited.
     #[serde(default)]
     pub max_downloads: Option<u32>,
+    /// Blob `0x0E`: the link secret sealed under the owner's account key, bound to the link id,
+    /// so the owner can copy the link again later. Optional: older browsers send none.
+    #[serde(default, with = "b64::option")]
+    pub sealed_secret: Option<Vec<u8>>,
+    /// The link's verifier (16 bytes, `LinkSecret::verifier`): a one-way value of the secret
+    /// that lets a visitor's browser tell a damaged link from a wrong password. Optional.
+    #[serde(default, with = "b64::option")]
+    pub verifier: Option<Vec<u8>>,
+    /// Whether the link page names the owner (their username) to the visitor.
+    #[serde(default)]
+    pub show_sender: bool,
 }
 
 /// One link of a file (also the answer to `POST /api/files/{id}/links`, 201).
@@ -204,6 +215,12 @@ pub struct LinkInfo {
     pub remaining: Option<u32>,
     /// Whether a password is needed.
     pub has_password: bool,
+    /// Blob `0x0E` as the owner's browser sent it; `None` for links made before it existed.
+    #[serde(default, with = "b64::option")]
+    pub sealed_secret: Option<Vec<u8>>,
+    /// Whether the link page names the owner.
+    #[serde(default)]
+    pub show_sender: bool,
 }
 
 /// `GET /api/files/{id}/links`.
@@ -220,6 +237,16 @@ pub struct PublicLink {
     pub has_password: bool,
     /// Its Argon2id inputs.
     pub password_kdf: Option<LinkKdf>,
+    /// The link's verifier (16 bytes), compared by the visitor's browser before anything else;
+    /// `None` for links made before it existed.
+    #[serde(default, with = "b64::option")]
+    pub verifier: Option<Vec<u8>>,
+    /// Ends at, if set.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Downloads left, if limited.
+    #[serde(default)]
+    pub remaining: Option<u32>,
 }
 
 /// `POST /api/links/{id}/open`.
@@ -261,6 +288,10 @@ pub struct OpenedLink {
     pub expires_at: Option<i64>,
     /// Downloads left, if limited.
     pub remaining: Option<u32>,
+    /// The owner's username, only if they chose to show it. The server's word: nothing the
+    /// visitor can check (the owner's key, which the link id binds, is what is checked).
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 /// One record in `GET /api/contacts`.

@@ -47,6 +47,9 @@ on_every_database!(
     the_janitor_purges_dead_links_and_expired_grants,
     anonymous_callers_get_401_and_public_link_routes_need_no_account,
     a_link_open_returns_the_owners_public_key_and_the_version_record,
+    a_link_keeps_its_sealed_secret_for_the_owner_and_its_verifier_for_visitors,
+    the_sender_is_named_only_when_the_owner_chose_it_and_only_after_the_token,
+    malformed_sealed_secrets_and_verifiers_are_refused,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +259,7 @@ async fn links_are_validated_when_created(b: Backend) {
         json!({
             "link_id": edge["link_id"], "created_at": now, "expires_at": now + 365 * DAY_MS,
             "max_downloads": 1_000_000, "downloads": 0, "remaining": 1_000_000,
-            "has_password": false,
+            "has_password": false, "sealed_secret": null, "show_sender": false,
         })
     );
     // Fields left out mean "none".
@@ -313,7 +316,10 @@ async fn a_link_opens_with_the_right_token_only_and_opening_is_not_a_download(b:
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         json_of(res).await,
-        json!({ "has_password": false, "password_kdf": null })
+        json!({
+            "has_password": false, "password_kdf": null, "verifier": null,
+            "expires_at": expires, "remaining": 5,
+        })
     );
     let res = open_link(&s, &l.id, &wrong_token()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -760,6 +766,193 @@ async fn a_link_open_returns_the_owners_public_key_and_the_version_record(b: Bac
     assert_eq!(opened["version_record"], Value::Null);
     assert_eq!(opened["owner_public_key"], key_b64(&alice_key).as_str());
     assert_eq!(opened["file_id"], g.file_id.as_str());
+}
+
+/// The fields a browser of this version adds to a link's creation body: the secret sealed for
+/// `owner` (blob 0x0E), the verifier, and whether the page names the owner.
+fn handover_fields(owner: &User, l: &Link, body: &mut Value, show_sender: bool) -> Vec<u8> {
+    let sealed = l
+        .secret
+        .seal_for_owner(&owner.reg.keys.account_key, &l.id_bytes(), &mut OsRng)
+        .unwrap();
+    body["sealed_secret"] = json!(b64::encode(&sealed));
+    body["verifier"] = json!(b64::encode(&l.secret.verifier()));
+    body["show_sender"] = json!(show_sender);
+    sealed
+}
+
+async fn create(s: &TestServer, owner: &User, f: &Upload, body: &Value) -> reqwest::Response {
+    let path = format!("/api/files/{}/links", f.file_id);
+    call(s, Method::POST, &path, Some(owner), Some(body.clone())).await
+}
+
+async fn a_link_keeps_its_sealed_secret_for_the_owner_and_its_verifier_for_visitors(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let f = upload(&s, &alice, "handed over.txt", b"copy me again").await;
+    let expires = s.clock.now_ms() + DAY_MS;
+    let (l, mut body) = make_link(&f, Some("pass word"));
+    body["expires_at"] = json!(expires);
+    body["max_downloads"] = json!(3);
+    let sealed = handover_fields(&alice, &l, &mut body, false);
+    let res = create(&s, &alice, &f, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = json_of(res).await;
+    assert_eq!(created["sealed_secret"], b64::encode(&sealed).as_str());
+    assert_eq!(created["show_sender"], false);
+
+    // The owner's list returns the sealed secret; their account key opens it to the same link.
+    let listed = links_of(&s, &alice, &f).await;
+    let stored = b64::decode(listed[0]["sealed_secret"].as_str().unwrap()).unwrap();
+    assert_eq!(stored, sealed);
+    let again =
+        LinkSecret::open_for_owner(&alice.reg.keys.account_key, &l.id_bytes(), &stored).unwrap();
+    assert_eq!(*again.to_fragment(), *l.secret.to_fragment());
+    assert!(again.is_link_id(
+        &l.id_bytes(),
+        &alice.reg.keys.public_key(),
+        &file_id(&f.file_id)
+    ));
+
+    // Anyone with the link id reads the verifier, the expiry and the downloads left, never the
+    // sealed secret; the fragment the visitor holds matches the verifier, an altered one not.
+    let public = json_of(link_info(&s, &l.id).await).await;
+    let mut fields: Vec<&str> = public
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "expires_at",
+            "has_password",
+            "password_kdf",
+            "remaining",
+            "verifier"
+        ]
+    );
+    assert_eq!(
+        (
+            &public["expires_at"],
+            &public["remaining"],
+            &public["has_password"]
+        ),
+        (&json!(expires), &json!(3), &json!(true))
+    );
+    let verifier = b64::decode(public["verifier"].as_str().unwrap()).unwrap();
+    let visitor = LinkSecret::from_fragment(&l.secret.to_fragment()).unwrap();
+    assert!(visitor.matches_verifier(&verifier));
+    let mut altered = l.secret.to_fragment().to_string();
+    altered.replace_range(10..11, if &altered[10..11] == "Q" { "R" } else { "Q" });
+    assert!(!LinkSecret::from_fragment(&altered)
+        .unwrap()
+        .matches_verifier(&verifier));
+    assert!(!public.to_string().contains(&b64::encode(&sealed)));
+
+    // A download lowers what the public info says is left.
+    let res = link_content(&s, &l.id, Some(&l.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap();
+    assert_eq!(json_of(link_info(&s, &l.id).await).await["remaining"], 2);
+
+    // A link from a browser before this (no new fields) has none of them.
+    let (old, old_body) = make_link(&f, None);
+    assert_eq!(
+        create(&s, &alice, &f, &old_body).await.status(),
+        StatusCode::CREATED
+    );
+    let listed = links_of(&s, &alice, &f).await;
+    let old_entry = listed
+        .iter()
+        .find(|e| e["link_id"] == old.id.as_str())
+        .unwrap();
+    assert_eq!(
+        (&old_entry["sealed_secret"], &old_entry["show_sender"]),
+        (&Value::Null, &json!(false))
+    );
+    let public = json_of(link_info(&s, &old.id).await).await;
+    assert_eq!(public["verifier"], Value::Null);
+    assert_eq!(
+        json_of(open_link(&s, &old.id, &old.token).await).await["sender"],
+        Value::Null
+    );
+}
+
+async fn the_sender_is_named_only_when_the_owner_chose_it_and_only_after_the_token(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "Alice").await;
+    let f = upload(&s, &alice, "from alice", b"signed, alice").await;
+    let (named, mut body) = make_link(&f, None);
+    handover_fields(&alice, &named, &mut body, true);
+    let res = create(&s, &alice, &f, &body).await;
+    assert_eq!(json_of(res).await["show_sender"], true);
+    let (anonymous, mut body) = make_link(&f, None);
+    handover_fields(&alice, &anonymous, &mut body, false);
+    assert_eq!(
+        create(&s, &alice, &f, &body).await.status(),
+        StatusCode::CREATED
+    );
+
+    // Not before the token: the public info has no name.
+    let public = link_info(&s, &named.id).await.text().await.unwrap();
+    assert!(!public.to_lowercase().contains("alice"), "{public}");
+    let res = open_link(&s, &named.id, &wrong_token()).await;
+    assert!(!res.text().await.unwrap().to_lowercase().contains("alice"));
+    // With it: the normalised username, and only on the link that asked for it.
+    let opened = json_of(open_link(&s, &named.id, &named.token).await).await;
+    assert_eq!(opened["sender"], "alice");
+    let opened = json_of(open_link(&s, &anonymous.id, &anonymous.token).await).await;
+    assert_eq!(opened["sender"], Value::Null);
+}
+
+async fn malformed_sealed_secrets_and_verifiers_are_refused(b: Backend) {
+    let s = TestServer::start(b, long_sessions).await;
+    let alice = user(&s, "alice").await;
+    let f = upload(&s, &alice, "f", b"f").await;
+    let (l, mut good) = make_link(&f, None);
+    let sealed = handover_fields(&alice, &l, &mut good, true);
+    let with = |field: &str, value: Value| {
+        let mut v = good.clone();
+        v[field] = value;
+        v
+    };
+    let relabelled = [&[0x06u8][..], &sealed[1..]].concat();
+    for body in [
+        with("sealed_secret", json!(b64::encode(&sealed[..60]))),
+        with(
+            "sealed_secret",
+            json!(b64::encode(&[&sealed[..], &[0]].concat())),
+        ),
+        with("sealed_secret", json!(b64::encode(&relabelled))),
+        with("sealed_secret", json!(b64::encode(&[0x0E; 114]))),
+        with("sealed_secret", json!("not base64!")),
+        with("verifier", json!(b64::encode(&[1; 15]))),
+        with("verifier", json!(b64::encode(&[1; 17]))),
+        with("verifier", json!(b64::encode(&[1; 32]))),
+        with("verifier", json!(b64::encode(&[]))),
+        with("show_sender", json!("yes")),
+        with("show_sender", json!(1)),
+    ] {
+        let res = create(&s, &alice, &f, &body).await;
+        expect_error(res, StatusCode::BAD_REQUEST, "invalid", &body.to_string()).await;
+    }
+    assert!(links_of(&s, &alice, &f).await.is_empty());
+    // Explicit nulls are "none", like leaving them out.
+    let (_, mut nulls) = make_link(&f, None);
+    nulls["sealed_secret"] = Value::Null;
+    nulls["verifier"] = Value::Null;
+    assert_eq!(
+        create(&s, &alice, &f, &nulls).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create(&s, &alice, &f, &good).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(links_of(&s, &alice, &f).await.len(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------

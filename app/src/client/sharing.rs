@@ -196,6 +196,9 @@ pub async fn create_link(
         }),
         expires_at,
         max_downloads,
+        sealed_secret: None,
+        verifier: None,
+        show_sender: false,
     };
     let _: LinkInfo =
         http::json("POST", &format!("/api/files/{file_id}/links"), Some(&body)).await?;

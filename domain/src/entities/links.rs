@@ -1,8 +1,9 @@
 //! `links`: share links. The secret lives only in the URL fragment; the server keeps the SHA-256
 //! digest of the token derived from it (never the token), the file key wrapped under the link
 //! key (blob 0x06, bound to the link id), the Argon2id inputs of an optional password, limits,
-//! and the download counter. Wrong tokens are counted in `attempts` (key `link:<id>`).
-//! Revoking a link deletes its row.
+//! and the download counter; for the owner, the secret sealed under their account key (blob
+//! 0x0E), and for visitors a one-way verifier of the secret (migration 000006). Wrong tokens
+//! are counted in `attempts` (key `link:<id>`). Revoking a link deletes its row.
 
 use sea_orm::entity::prelude::*;
 
@@ -30,6 +31,12 @@ pub struct Model {
     pub max_downloads: Option<i32>,
     /// Downloads used; only ever changed by one conditional `UPDATE`.
     pub downloads: i64,
+    /// Blob 0x0E (61 bytes): the secret sealed for the owner; `None` for older links.
+    pub sealed_secret: Option<Vec<u8>>,
+    /// 16 bytes derived one-way from the secret; `None` for older links.
+    pub verifier: Option<Vec<u8>>,
+    /// Whether the link page names the owner.
+    pub show_sender: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,14 @@
 //! gives it back only when the token was right. A download is consumed with one conditional
 //! `UPDATE` too (`downloads = downloads + 1 WHERE … downloads < max_downloads AND expires_at >
 //! now`), so a link allowing N downloads serves exactly N, however many requests race.
+//!
+//! A link may also carry, from its owner's browser, its secret sealed under the owner's account
+//! key (blob 0x0E: only the owner's list returns it, so they can copy the link again) and a
+//! one-way verifier of the secret (16 bytes: the public link info returns it, so a visitor's
+//! browser tells a damaged link from a wrong password). The server checks only their shapes;
+//! neither opens anything without the secret or the account key. Whether the link page names
+//! the owner is the owner's choice (`show_sender`); the name is only returned with the wrapped
+//! key, to a visitor who presented the right token.
 
 use coffer_crypto::{blob_len, verify_link_token, KdfParams, KDF_SALT_LEN};
 use coffer_protocol::sharing::{
@@ -47,6 +55,8 @@ fn link_info(l: links::Model) -> LinkInfo {
     LinkInfo {
         remaining: remaining(&l),
         has_password: l.kdf_salt.is_some(),
+        sealed_secret: l.sealed_secret,
+        show_sender: l.show_sender,
         link_id: l.id,
         created_at: l.created_at,
         expires_at: l.expires_at,
@@ -105,6 +115,21 @@ fn check_new_link(req: &NewLink) -> Result<(), DomainError> {
         return Err(DomainError::invalid(
             "wrapped_key is not a Coffer link-wrapped file key (type 0x06, 61 bytes).",
         ));
+    }
+    if let Some(sealed) = &req.sealed_secret {
+        if sealed.len() != blob_len::SEALED_LINK_SECRET || sealed[0] != 0x0E {
+            return Err(DomainError::invalid(
+                "sealed_secret is not a Coffer link secret sealed for its owner (type 0x0E, 61 bytes).",
+            ));
+        }
+    }
+    if let Some(verifier) = &req.verifier {
+        if verifier.len() != blob_len::LINK_VERIFIER {
+            return Err(DomainError::invalid(format!(
+                "verifier must be {} bytes.",
+                blob_len::LINK_VERIFIER
+            )));
+        }
     }
     Ok(())
 }
@@ -166,6 +191,9 @@ impl Domain {
             // At most 1 000 000, checked above.
             max_downloads: Set(req.max_downloads.map(|m| m as i32)),
             downloads: Set(0),
+            sealed_secret: Set(req.sealed_secret),
+            verifier: Set(req.verifier),
+            show_sender: Set(req.show_sender),
         };
         match row.insert(&self.db).await {
             Ok(link) => Ok(link_info(link)),
@@ -242,12 +270,16 @@ impl Domain {
         Ok((link, file))
     }
 
-    /// Whether the link needs a password, and its Argon2id inputs. Reads only.
+    /// Whether the link needs a password, its Argon2id inputs, its verifier, expiry and
+    /// downloads left. Reads only.
     pub async fn link_info(&self, id: &str) -> Result<PublicLink, DomainError> {
         let (link, _) = self.find_live_link(id).await?;
         Ok(PublicLink {
             has_password: link.kdf_salt.is_some(),
             password_kdf: kdf_of(&link),
+            remaining: remaining(&link),
+            expires_at: link.expires_at,
+            verifier: link.verifier,
         })
     }
 
@@ -311,6 +343,7 @@ impl Domain {
             ciphertext_size: file.ciphertext_size as u64,
             chunk_size: file.chunk_size as u32,
             expires_at: link.expires_at,
+            sender: link.show_sender.then_some(owner.username),
         })
     }
 
