@@ -158,8 +158,21 @@ pub async fn leave(file_id: &str) -> Result<(), HttpError> {
         .map(|_| ())
 }
 
+/// The link's URL: `origin/s/<id>#<fragment>`.
+fn link_url(link_id: &[u8; 16], secret: &LinkSecret) -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!(
+        "{origin}/s/{}#{}",
+        hex::encode(link_id),
+        secret.to_fragment().as_str()
+    )
+}
+
 /// Creates a link (format v2: its id is bound to the owner's key and the file) and returns its
-/// URL (`origin/s/<id>#<secret>`). The secret exists only in the returned URL.
+/// URL (`origin/s/<id>#<secret>`). The server gets the secret only sealed under the account key
+/// (blob 0x0E, so the owner can copy the link again) and its one-way verifier.
 pub async fn create_link(
     keys: &UnlockedKeys,
     file_id: &str,
@@ -167,6 +180,7 @@ pub async fn create_link(
     expires_at: Option<i64>,
     max_downloads: Option<u32>,
     password: Option<&str>,
+    show_sender: bool,
 ) -> Result<String, HttpError> {
     let id = file_id_from_hex(file_id)
         .ok_or_else(|| HttpError::refused(400, "This file cannot be linked."))?;
@@ -184,6 +198,9 @@ pub async fn create_link(
     });
     let link_keys = LinkKeys::derive(&secret, link_password.as_ref())
         .map_err(|_| HttpError::refused(400, "The link could not be made."))?;
+    let sealed_secret = secret
+        .seal_for_owner(&keys.account_key, &link_id, &mut OsRng)
+        .map_err(|_| HttpError::refused(400, "The link could not be made."))?;
     let body = NewLink {
         link_id: hex::encode(link_id),
         token_digest: link_token_digest(&link_keys.auth_token()).to_vec(),
@@ -196,25 +213,90 @@ pub async fn create_link(
         }),
         expires_at,
         max_downloads,
-        sealed_secret: None,
-        verifier: None,
-        show_sender: false,
+        sealed_secret: Some(sealed_secret),
+        verifier: Some(secret.verifier().to_vec()),
+        show_sender,
     };
     let _: LinkInfo =
         http::json("POST", &format!("/api/files/{file_id}/links"), Some(&body)).await?;
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    Ok(format!(
-        "{origin}/s/{}#{}",
-        hex::encode(link_id),
-        secret.to_fragment().as_str()
-    ))
+    Ok(link_url(&link_id, &secret))
 }
 
-/// Public facts about a link (whether it needs a password).
-pub async fn link_info(link_id: &str) -> Result<PublicLink, HttpError> {
-    http::json("GET", &format!("/api/links/{link_id}"), NO_BODY).await
+/// A link the owner can copy again, or why not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkAgain {
+    /// The whole URL, rebuilt from the secret sealed for the owner.
+    Url(String),
+    /// Made before links kept their secret for the owner: nobody can show it again.
+    Older,
+    /// The sealed secret does not open with this account's key for this link and file (altered,
+    /// or another link's).
+    Unreadable,
+}
+
+/// Rebuilds a link's URL for its owner from the secret sealed under their account key, checking
+/// that the secret is the one this link id was made from, for this owner and file.
+pub fn link_again(keys: &UnlockedKeys, file_id: &str, link: &LinkInfo) -> LinkAgain {
+    let Some(sealed) = &link.sealed_secret else {
+        return LinkAgain::Older;
+    };
+    let (Some(file), Some(link_id)) = (file_id_from_hex(file_id), link_id_from_hex(&link.link_id))
+    else {
+        return LinkAgain::Unreadable;
+    };
+    match LinkSecret::open_for_owner(&keys.account_key, &link_id, sealed) {
+        Ok(secret) if secret.is_link_id(&link_id, &keys.public_key(), &file) => {
+            LinkAgain::Url(link_url(&link_id, &secret))
+        }
+        _ => LinkAgain::Unreadable,
+    }
+}
+
+/// A link id as its URL shows it: 32 lower-case hex characters.
+fn link_id_from_hex(link_id: &str) -> Option<[u8; 16]> {
+    let lower_hex = link_id.len() == 32
+        && link_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    lower_hex
+        .then(|| hex::decode(link_id).ok()?.try_into().ok())
+        .flatten()
+}
+
+/// A link as the visitor's browser holds it after the first, local checks: its id and secret
+/// parse, and (for links that have one) the secret matches the verifier the server keeps.
+pub struct LinkVisit {
+    link_id: String,
+    id_bytes: [u8; 16],
+    secret: LinkSecret,
+    /// What the server says about the link: password inputs, expiry, downloads left.
+    pub info: PublicLink,
+    /// The link has a verifier and the secret matches it: a refused token can only mean a
+    /// wrong password.
+    verified: bool,
+}
+
+/// Reads a link: its id and the part after "#" are checked here first (a damaged link is said
+/// at once, before any request), then the server's public facts, and the secret against the
+/// link's verifier before any password is asked for or token sent.
+pub async fn visit_link(link_id: &str, fragment: &str) -> Result<LinkVisit, LinkError> {
+    let id_bytes = link_id_from_hex(link_id).ok_or(LinkError::Damaged)?;
+    let secret = LinkSecret::from_fragment(fragment).map_err(|_| LinkError::Damaged)?;
+    let info: PublicLink = http::json("GET", &format!("/api/links/{link_id}"), NO_BODY)
+        .await
+        .map_err(LinkError::from_http)?;
+    let verified = match &info.verifier {
+        Some(verifier) if !secret.matches_verifier(verifier) => return Err(LinkError::Damaged),
+        Some(_) => true,
+        None => false,
+    };
+    Ok(LinkVisit {
+        link_id: link_id.to_string(),
+        id_bytes,
+        secret,
+        info,
+        verified,
+    })
 }
 
 /// A link opened with the right secret (and password).
@@ -231,8 +313,12 @@ pub struct OpenedFile {
     pub metadata: FileMetadata,
     /// Ciphertext size.
     pub ciphertext_size: u64,
+    /// Ends at, if set.
+    pub expires_at: Option<i64>,
     /// Downloads left, if limited.
     pub remaining: Option<u32>,
+    /// The owner's username, if they chose to show it (the server's word).
+    pub sender: Option<String>,
     /// The token the content route wants, base64url.
     pub token: String,
 }
@@ -240,59 +326,78 @@ pub struct OpenedFile {
 /// Why a link did not open.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinkError {
-    /// The server refused or could not be reached.
-    Http(HttpError),
-    /// The fragment is not a link secret (the link was cut when copied).
-    BadSecret,
-    /// The key from the link does not open the file.
+    /// The link id or the part after "#" is missing, cut or altered: found locally, from their
+    /// form or against the link's verifier, or (an older link without a password or verifier)
+    /// because the server refused the only key it has.
     Damaged,
+    /// Expired, used up, revoked or unknown: the server's one answer for all of them.
+    Unavailable,
+    /// The server refused the token of a link with a password. `certain`: the secret matched
+    /// the link's verifier, so the password is what is wrong; otherwise (an older link) it may
+    /// also be the link.
+    WrongPassword {
+        /// Whether the link itself is known to be intact.
+        certain: bool,
+    },
     /// The server's answer does not match what the link was made for: another owner key or
-    /// file, or a version the owner did not sign.
+    /// file, a version the owner did not sign, or a key that does not open the file.
     NotGenuine,
+    /// The server refused otherwise, is busy or could not be reached.
+    Http(HttpError),
 }
 
 impl LinkError {
+    fn from_http(e: HttpError) -> Self {
+        match e {
+            HttpError::Status { status: 404, .. } => LinkError::Unavailable,
+            e => LinkError::Http(e),
+        }
+    }
+
+    /// The page's heading for a link that cannot be opened (matching [`LinkError::message`]).
+    pub fn heading(&self) -> &'static str {
+        match self {
+            LinkError::Damaged => "This link is damaged or incomplete",
+            LinkError::Unavailable => "This link is no longer available",
+            LinkError::WrongPassword { .. } => "Wrong password",
+            LinkError::NotGenuine => "This file could not be verified",
+            LinkError::Http(HttpError::Status { status: 429, .. }) => "Too many attempts",
+            LinkError::Http(_) => "This link cannot be opened right now",
+        }
+    }
+
     /// Words for a person.
     pub fn message(&self) -> String {
         match self {
-            LinkError::Http(HttpError::Status { status: 404, .. }) => {
-                "This link is no longer available.".into()
+            LinkError::Damaged => {
+                "This link is damaged or incomplete — ask the sender for the whole link.".into()
             }
-            LinkError::Http(HttpError::Status { status: 401, .. }) => "Wrong password.".into(),
-            LinkError::Http(e) => e.message(),
-            LinkError::BadSecret => {
-                "This link is incomplete: the part after “#” is missing or cut. Ask for the \
-                 whole link again."
-                    .into()
-            }
-            LinkError::Damaged => "This link does not open its file; it may be damaged.".into(),
+            LinkError::Unavailable => "This link is no longer available: it may have expired, \
+                reached its download limit or been revoked. Ask the sender for a new one."
+                .into(),
+            LinkError::WrongPassword { certain: true } => "Wrong password. Try again.".into(),
+            LinkError::WrongPassword { certain: false } => "Wrong password — or the link is \
+                damaged: links made by older versions of Coffer cannot tell which. Check the \
+                password, or ask the sender for the whole link."
+                .into(),
             LinkError::NotGenuine => "Coffer cannot confirm that this is the file the sender \
                 linked: it may have been replaced or altered. Nothing was downloaded."
                 .into(),
+            LinkError::Http(e) => e.message(),
         }
     }
 }
 
-/// Derives the link keys from the fragment (and password) and opens the link.
-pub async fn open_link(
-    link_id: &str,
-    fragment: &str,
-    password: Option<&str>,
-    kdf: Option<&LinkKdf>,
-) -> Result<OpenedFile, LinkError> {
-    let secret = LinkSecret::from_fragment(fragment).map_err(|_| LinkError::BadSecret)?;
-    let id_bytes: [u8; 16] = hex::decode(link_id)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(LinkError::BadSecret)?;
-    let link_password = match (password, kdf) {
+/// Derives the link keys (Argon2id first if the link has a password) and opens the link.
+pub async fn open_link(visit: &LinkVisit, password: Option<&str>) -> Result<OpenedFile, LinkError> {
+    let link_password = match (password, &visit.info.password_kdf) {
         (Some(p), Some(kdf)) => Some(LinkPassword {
             password: p,
             salt: kdf
                 .salt
                 .clone()
                 .try_into()
-                .map_err(|_| LinkError::Damaged)?,
+                .map_err(|_| LinkError::NotGenuine)?,
             params: KdfParams {
                 memory_kib: kdf.memory_kib,
                 iterations: kdf.iterations,
@@ -301,18 +406,34 @@ pub async fn open_link(
         }),
         _ => None,
     };
-    let keys = LinkKeys::derive(&secret, link_password.as_ref()).map_err(|_| LinkError::Damaged)?;
+    let keys = LinkKeys::derive(&visit.secret, link_password.as_ref())
+        .map_err(|_| LinkError::NotGenuine)?;
     let token = keys.auth_token();
     let opened: OpenedLink = http::json(
         "POST",
-        &format!("/api/links/{link_id}/open"),
+        &format!("/api/links/{}/open", visit.link_id),
         Some(&OpenLink {
             token: token.to_vec(),
         }),
     )
     .await
-    .map_err(LinkError::Http)?;
-    let file_id = file_id_from_hex(&opened.file_id).ok_or(LinkError::Damaged)?;
+    .map_err(|e| match e {
+        HttpError::Status { status: 401, .. } if visit.info.has_password => {
+            LinkError::WrongPassword {
+                certain: visit.verified,
+            }
+        }
+        // No password: the fragment is the only key, and the server refused it.
+        HttpError::Status { status: 401, .. } if !visit.verified => LinkError::Damaged,
+        HttpError::Status { status: 401, .. } => LinkError::Http(HttpError::refused(
+            401,
+            "Coffer refused this link's key although the link is intact. Ask the sender for a \
+             new link.",
+        )),
+        e => LinkError::from_http(e),
+    })?;
+    let file_id = file_id_from_hex(&opened.file_id).ok_or(LinkError::NotGenuine)?;
+    let secret = &visit.secret;
     // A v2 link names its owner and file through its id: the server cannot point it elsewhere,
     // and the owner's signature then vouches for the version.
     let content = match secret.format() {
@@ -320,7 +441,7 @@ pub async fn open_link(
         LinkFormat::V2 => {
             let owner = PublicKey::from_bytes(&opened.owner_public_key)
                 .map_err(|_| LinkError::NotGenuine)?;
-            if !secret.is_link_id(&id_bytes, &owner, &file_id) {
+            if !secret.is_link_id(&visit.id_bytes, &owner, &file_id) {
                 return Err(LinkError::NotGenuine);
             }
             let record = opened
@@ -332,12 +453,14 @@ pub async fn open_link(
                 .content
         }
     };
+    // The server accepted the token, so the secret (and password) are right: a key that does
+    // not open is the server's doing.
     let key = keys
-        .unwrap_file_key(&opened.wrapped_key, &id_bytes)
-        .map_err(|_| LinkError::Damaged)?;
+        .unwrap_file_key(&opened.wrapped_key, &visit.id_bytes)
+        .map_err(|_| LinkError::NotGenuine)?;
     let metadata: FileMetadata =
         coffer_crypto::open_metadata(&key, &file_id, &opened.sealed_metadata)
-            .map_err(|_| LinkError::Damaged)?;
+            .map_err(|_| LinkError::NotGenuine)?;
     if !metadata.size_matches(opened.ciphertext_size, opened.chunk_size) {
         return Err(LinkError::NotGenuine);
     }
@@ -348,7 +471,9 @@ pub async fn open_link(
         key,
         metadata,
         ciphertext_size: opened.ciphertext_size,
+        expires_at: opened.expires_at,
         remaining: opened.remaining,
+        sender: opened.sender,
         token: crate::protocol::b64::encode(&token),
     })
 }

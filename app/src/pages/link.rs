@@ -1,5 +1,12 @@
 //! A share link, `/s/<id>#<secret>`: works without an account. The secret is read from the
 //! fragment (which browsers never send to the server) and removed from the address bar at once.
+//!
+//! The page's verdicts, each with a heading that matches its words: a damaged or incomplete link
+//! (its id or secret malformed, or the secret not matching the link's verifier: found before a
+//! password is asked for or a token sent), no longer available (the server's one answer for
+//! expired, used up, revoked and unknown), a wrong password (only when the link is known to be
+//! intact, or said to be "either" for older links without a verifier), and a file that could not
+//! be verified. No verdict waits on a timeout.
 
 use leptos::{ev, prelude::*};
 use leptos_meta::{Meta, Title};
@@ -11,53 +18,94 @@ use crate::components::ErrorMessage;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Stage {
     Loading,
-    Unavailable(String),
-    /// The server's answer is not what the link was made for (another owner, file or version).
-    NotGenuine(String),
-    NeedsPassword,
+    /// The link cannot be opened: damaged, no longer available, not genuine, or the server
+    /// cannot be reached. The heading and the words come from one `LinkError`.
+    Failed {
+        heading: &'static str,
+        message: String,
+        /// `link-damaged`, `link-unavailable`, `link-not-genuine` or `link-error`.
+        testid: &'static str,
+    },
+    NeedsPassword {
+        expires_at: Option<i64>,
+        remaining: Option<u32>,
+    },
     Ready {
         name: String,
         size: u64,
         /// A v1 link: it opens, but cannot show who made it.
         unverified_sender: bool,
+        expires_at: Option<i64>,
+        remaining: Option<u32>,
+        /// The owner's name, if they chose to show it (the server's word).
+        sender: Option<String>,
     },
+}
+
+/// "Expires tomorrow 09:30 · 3 downloads left".
+fn link_facts(expires_at: Option<i64>, remaining: Option<u32>) -> String {
+    let until = match expires_at {
+        Some(at) => format!("Expires {}", crate::pages::vault::model::human_date(at)),
+        None => "Does not expire".into(),
+    };
+    let left = match remaining {
+        Some(1) => "1 download left".into(),
+        Some(n) => format!("{n} downloads left"),
+        None => "unlimited downloads".into(),
+    };
+    format!("{until} · {left}")
 }
 
 #[cfg(feature = "hydrate")]
 thread_local! {
-    static FRAGMENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    static VISIT: std::cell::RefCell<Option<std::rc::Rc<crate::client::sharing::LinkVisit>>> =
+        const { std::cell::RefCell::new(None) };
     static OPENED: std::cell::RefCell<Option<std::rc::Rc<crate::client::sharing::OpenedFile>>> =
         const { std::cell::RefCell::new(None) };
-    static KDF: std::cell::RefCell<Option<crate::protocol::sharing::LinkKdf>> = const { std::cell::RefCell::new(None) };
 }
 
 #[cfg(feature = "hydrate")]
-async fn open(
-    link_id: String,
-    password: Option<String>,
-    stage: RwSignal<Stage>,
-    error: RwSignal<Option<String>>,
-) {
-    use crate::client::sharing::{open_link, LinkError};
-    let fragment = FRAGMENT.with(|f| f.borrow().clone());
-    let kdf = KDF.with(|k| k.borrow().clone());
-    match open_link(&link_id, &fragment, password.as_deref(), kdf.as_ref()).await {
+fn failed(e: crate::client::sharing::LinkError) -> Stage {
+    use crate::client::sharing::LinkError;
+    Stage::Failed {
+        heading: e.heading(),
+        message: e.message(),
+        testid: match e {
+            LinkError::Damaged => "link-damaged",
+            LinkError::Unavailable => "link-unavailable",
+            LinkError::NotGenuine => "link-not-genuine",
+            _ => "link-error",
+        },
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn open(password: Option<String>, stage: RwSignal<Stage>, error: RwSignal<Option<String>>) {
+    use crate::client::{
+        http::HttpError,
+        sharing::{open_link, LinkError},
+    };
+    let Some(visit) = VISIT.with(|v| v.borrow().clone()) else {
+        return;
+    };
+    match open_link(&visit, password.as_deref()).await {
         Ok(opened) => {
             stage.set(Stage::Ready {
                 name: coffer_crypto::safe_file_name(&opened.metadata.name),
                 size: opened.metadata.size,
                 unverified_sender: opened.format == coffer_crypto::LinkFormat::V1,
+                expires_at: opened.expires_at,
+                remaining: opened.remaining,
+                sender: opened.sender.clone(),
             });
             OPENED.with(|o| *o.borrow_mut() = Some(std::rc::Rc::new(opened)));
         }
-        Err(LinkError::Http(crate::client::http::HttpError::Status { status: 401, .. })) => {
-            error.set(Some("Wrong password. Try again.".into()));
-        }
-        Err(e @ LinkError::Http(crate::client::http::HttpError::Status { status: 429, .. })) => {
-            error.set(Some(e.message()));
-        }
-        Err(e @ LinkError::NotGenuine) => stage.set(Stage::NotGenuine(e.message())),
-        Err(e) => stage.set(Stage::Unavailable(e.message())),
+        // Answers to the password form stay on it.
+        Err(
+            e @ (LinkError::WrongPassword { .. }
+            | LinkError::Http(HttpError::Status { status: 429, .. })),
+        ) if password.is_some() => error.set(Some(e.message())),
+        Err(e) => stage.set(failed(e)),
     }
 }
 
@@ -78,11 +126,11 @@ pub fn LinkPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             // Take the secret out of the address bar (and so out of history and bookmarks).
+            let mut fragment = zeroize::Zeroizing::new(String::new());
             if let Some(window) = web_sys::window() {
-                let hash = window.location().hash().unwrap_or_default();
-                let fragment = hash.strip_prefix('#').unwrap_or(&hash).to_string();
+                let hash = zeroize::Zeroizing::new(window.location().hash().unwrap_or_default());
+                fragment.push_str(hash.strip_prefix('#').unwrap_or(&hash));
                 if !fragment.is_empty() {
-                    FRAGMENT.with(|f| *f.borrow_mut() = fragment);
                     let path = window.location().pathname().unwrap_or_default();
                     if let Ok(history) = window.history() {
                         let _ = history.replace_state_with_url(
@@ -94,22 +142,21 @@ pub fn LinkPage() -> impl IntoView {
                 }
             }
             leptos::task::spawn_local(async move {
-                if FRAGMENT.with(|f| f.borrow().is_empty()) {
-                    stage.set(Stage::Unavailable(
-                        "This link is incomplete: the part after “#” is missing. Ask for the whole link again.".into(),
-                    ));
-                    return;
-                }
-                match crate::client::sharing::link_info(&id).await {
-                    Ok(info) if info.has_password => {
-                        KDF.with(|k| *k.borrow_mut() = info.password_kdf);
-                        stage.set(Stage::NeedsPassword);
+                match crate::client::sharing::visit_link(&id, &fragment).await {
+                    Ok(visit) => {
+                        let needs_password = visit.info.has_password;
+                        let (expires_at, remaining) = (visit.info.expires_at, visit.info.remaining);
+                        VISIT.with(|v| *v.borrow_mut() = Some(std::rc::Rc::new(visit)));
+                        if needs_password {
+                            stage.set(Stage::NeedsPassword {
+                                expires_at,
+                                remaining,
+                            });
+                        } else {
+                            open(None, stage, error).await;
+                        }
                     }
-                    Ok(_) => open(id, None, stage, error).await,
-                    Err(crate::client::http::HttpError::Status { status: 404, .. }) => stage.set(
-                        Stage::Unavailable("This link is no longer available.".into()),
-                    ),
-                    Err(e) => stage.set(Stage::Unavailable(e.message())),
+                    Err(e) => stage.set(failed(e)),
                 }
             });
         }
@@ -129,14 +176,11 @@ pub fn LinkPage() -> impl IntoView {
         }
         busy.set(true);
         #[cfg(feature = "hydrate")]
-        {
-            let id = link_id();
-            leptos::task::spawn_local(async move {
-                crate::browser::next_paint().await;
-                open(id, Some(pw), stage, error).await;
-                busy.set(false);
-            });
-        }
+        leptos::task::spawn_local(async move {
+            crate::browser::next_paint().await;
+            open(Some(pw), stage, error).await;
+            busy.set(false);
+        });
     };
 
     let on_download = move |_: ev::MouseEvent| {
@@ -192,9 +236,7 @@ pub fn LinkPage() -> impl IntoView {
                     Ok(false) => {}
                     Err(crate::client::download::DownloadError::Http(
                         crate::client::http::HttpError::Status { status: 404, .. },
-                    )) => stage.set(Stage::Unavailable(
-                        "This link is no longer available.".into(),
-                    )),
+                    )) => stage.set(failed(crate::client::sharing::LinkError::Unavailable)),
                     Err(e) => error.set(Some(e.message())),
                 }
                 busy.set(false);
@@ -208,16 +250,13 @@ pub fn LinkPage() -> impl IntoView {
         <section class="card narrow" data-testid="link-page">
             {move || match stage.get() {
                 Stage::Loading => view! { <p class="muted">"Opening the link…"</p> }.into_any(),
-                Stage::NotGenuine(why) => view! {
-                    <h1>"This file could not be verified"</h1>
-                    <p class="error" role="alert" data-testid="link-not-genuine">{why}</p>
+                Stage::Failed { heading, message, testid } => view! {
+                    <h1 data-testid="link-heading">{heading}</h1>
+                    <p role="alert" data-testid=testid>{message}</p>
                 }.into_any(),
-                Stage::Unavailable(why) => view! {
-                    <h1>"This link is no longer available"</h1>
-                    <p data-testid="link-unavailable">{why}</p>
-                }.into_any(),
-                Stage::NeedsPassword => view! {
-                    <h1>"This file is protected by a password"</h1>
+                Stage::NeedsPassword { expires_at, remaining } => view! {
+                    <h1 data-testid="link-heading">"This file is protected by a password"</h1>
+                    <p class="muted" data-testid="link-facts">{link_facts(expires_at, remaining)}</p>
                     <form on:submit=on_password>
                         <label for="link-pw">"Password"</label>
                         <input id="link-pw" type="password" autocomplete="off" bind:value=password/>
@@ -227,10 +266,15 @@ pub fn LinkPage() -> impl IntoView {
                         </div>
                     </form>
                 }.into_any(),
-                Stage::Ready { name, size, unverified_sender } => view! {
-                    <h1>"A file was shared with you"</h1>
+                Stage::Ready { name, size, unverified_sender, expires_at, remaining, sender } => view! {
+                    <h1 data-testid="link-heading">"A file was shared with you"</h1>
                     <p class="file-name" data-testid="link-file-name">{name}</p>
-                    <p class="muted">{crate::protocol::human_bytes(size)}" · decrypted in this browser"</p>
+                    {sender.map(|who| view! {
+                        <p data-testid="link-sender">"From “"{who}"” "
+                            <span class="muted">"(the name is as the server gives it)"</span></p>
+                    })}
+                    <p class="muted" data-testid="link-size">{crate::protocol::human_bytes(size)}" · decrypted in this browser"</p>
+                    <p class="muted" data-testid="link-facts">{link_facts(expires_at, remaining)}</p>
                     <p class="muted" data-testid="link-provenance">{if unverified_sender {
                         "This link was made by an older version of Coffer: it cannot prove who made \
                          it or that the file is unchanged since."

@@ -1,10 +1,15 @@
-//! "Create a link": a link anyone can open without an account, with an expiry, a download limit
-//! and an optional password; shown once, since its key lives only in the part after "#".
+//! "Create a link": a link anyone can open without an account, with an expiry, a download limit,
+//! an optional password and, if the owner wants, their name on the link page. The new link is
+//! shown whole with a Copy button; its secret is also kept sealed under the account key, so
+//! "Who has access" can copy it again later.
 
 use leptos::{ev, prelude::*};
 
 use super::{use_vault, FileRow, Modal};
-use crate::{components::ErrorMessage, session::use_session};
+use crate::{
+    components::{CopyButton, ErrorMessage},
+    session::use_session,
+};
 
 const EXPIRY_CHOICES: [(&str, &str); 6] = [
     ("3600", "1 hour"),
@@ -30,6 +35,7 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
     let custom = RwSignal::new(String::new());
     let limit = RwSignal::new("5".to_string());
     let password = RwSignal::new(String::new());
+    let show_sender = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let url = RwSignal::new(None::<String>);
@@ -58,6 +64,7 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
             };
             let max_downloads = limit.get_untracked().parse::<u32>().ok();
             let pw = password.get_untracked();
+            let show_sender = show_sender.get_untracked();
             let row = row.clone();
             busy.set(true);
             leptos::task::spawn_local(async move {
@@ -76,6 +83,7 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
                     expires_at,
                     max_downloads,
                     pw.as_deref(),
+                    show_sender,
                 )
                 .await
                 {
@@ -86,17 +94,32 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&row, session, &custom, &limit, &password, &url, &busy);
+        let _ = (
+            &row,
+            session,
+            &custom,
+            &limit,
+            &password,
+            &show_sender,
+            &url,
+            &busy,
+        );
     };
 
     view! {
         <Modal title>
             <Show when=move || url.get().is_none() fallback=move || view! {
-                <label for="link-url">"Link"</label>
-                <input id="link-url" type="text" readonly data-testid="link-url" prop:value=move || url.get().unwrap_or_default()/>
-                <p class="muted">"Copy it now: Coffer cannot show it again. The part after “#” is the key; \
-                    it stays in this browser and never reaches the server. Anyone with the link (and the \
-                    password, if you set one) can download the file until it expires or runs out."</p>
+                <p class="link-url-label" id="link-url-label">"Link"</p>
+                <p id="link-url" class="link-url" data-testid="link-url" aria-labelledby="link-url-label">
+                    {move || url.get().unwrap_or_default()}
+                </p>
+                <div class="button-row">
+                    <CopyButton text=Signal::derive(move || url.get().unwrap_or_default()) of="link-url" what="Copy link"/>
+                </div>
+                <p class="muted">"The part after “#” is the key. Coffer keeps it only sealed under your \
+                    account key, which the server cannot open, so you can copy the link again later from \
+                    “Who has access”. Anyone with the link (and the password, if you set one) can download \
+                    the file until it expires or runs out."</p>
                 <div class="button-row">
                     <button type="button" class="secondary" on:click=move |_| vault.dialog.set(None)>"Done"</button>
                 </div>
@@ -121,6 +144,10 @@ pub(super) fn LinkDialog(row: FileRow) -> impl IntoView {
                     <label for="link-password">"Password (optional)"</label>
                     <input id="link-password" type="password" autocomplete="new-password" bind:value=password/>
                     <p class="help">"Send the password another way than the link."</p>
+                    <label class="checkbox">
+                        <input type="checkbox" bind:checked=show_sender/>
+                        " Show my name on the link page"
+                    </label>
                     <ErrorMessage error/>
                     <div class="button-row">
                         <button type="submit" disabled=move || busy.get()>"Create link"</button>
