@@ -47,90 +47,35 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-TARGET="${COFFER_BENCH_TARGET_DIR:-$(dirname "$ROOT")/bench-target}"
-SITE="$TARGET/site"
-SERVER_BIN="$TARGET/release/coffer-server"
-
+# shellcheck source=lib.sh
+. "$ROOT/bench/lib.sh"
 cd "$ROOT"
-# shellcheck source=../scripts/env.sh
-. scripts/env.sh
-export CARGO_TARGET_DIR="$TARGET"
-unset LEPTOS_OUTPUT_NAME
+bench_setup
 
 SRC="$ROOT"
+DESC="$(bench_describe_tree)"
 if [ -n "$REV" ]; then
-    COMMIT="$(git rev-parse --verify "$REV^{commit}")"
-    SRC="$TARGET/src"
     if [ "$BUILD" = 1 ]; then
-        echo "== clean copy of $COMMIT in $SRC" >&2
-        rm -rf "$SRC"
-        mkdir -p "$SRC"
-        git archive "$COMMIT" | tar -x -C "$SRC"
+        bench_snapshot "$REV"
+    else
+        DESC="commit $(git rev-parse --short "$REV^{commit}")"
     fi
-    DESC="commit $(git rev-parse --short "$COMMIT")"
-else
-    DESC="work tree at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- app crypto frontend server migration 2>/dev/null || echo ' with uncommitted changes')"
 fi
 if [ "$BUILD" = 1 ]; then
-    echo "== release build of $SRC into $TARGET" >&2
-    rm -f "$TARGET/.bench-built"
-    (cd "$SRC" && LEPTOS_SITE_ROOT="$SITE" cargo leptos build --release) >&2
-    echo "$DESC" >"$TARGET/.bench-built"
+    bench_release_build "$SRC" "$DESC"
 fi
-BUILT="$(cat "$TARGET/.bench-built" 2>/dev/null || echo 'unrecorded source')"
-# cargo-leptos names the module coffer.wasm (coffer_bg.wasm by other build paths).
-if [ ! -x "$SERVER_BIN" ] || ! ls "$SITE"/pkg/coffer*.wasm >/dev/null 2>&1; then
-    echo "bench/run.sh: no release build in $TARGET (run without --no-build)" >&2
-    exit 1
-fi
-
-# A free loopback port (never 3000/3411, which other tools here use).
-free_port() {
-    local port
-    for _ in 1 2 3 4 5; do
-        port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-        if [ "$port" != 3000 ] && [ "$port" != 3411 ]; then
-            echo "$port"
-            return
-        fi
-    done
-    return 1
-}
+bench_require_build
 
 # A release server with a fresh data directory; sets PORT and SERVER_PID.
 start_server() {
-    local data="$WORK/data"
-    rm -rf "$data"
-    mkdir -p "$data"
-    PORT="$(free_port)"
-    echo "== server on 127.0.0.1:$PORT, data in $data" >&2
-    COFFER_BIND="127.0.0.1:$PORT" \
-    COFFER_DATA_DIR="$data" \
-    COFFER_MAX_FILE_BYTES=$((8 * 1024 * 1024 * 1024)) \
-    COFFER_USER_QUOTA_BYTES=$((32 * 1024 * 1024 * 1024)) \
-    COFFER_LOG=warn \
-    LEPTOS_SITE_ROOT="$SITE" \
-        "$SERVER_BIN" >>"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/register" 2>/dev/null && return 0
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "bench/run.sh: the server did not start:" >&2
-            cat "$WORK/server.log" >&2
-            exit 1
-        fi
-        sleep 0.2
-    done
-    echo "bench/run.sh: the server did not answer on port $PORT" >&2
-    exit 1
+    bench_start_server "$WORK/data" "$WORK/server.log" \
+        COFFER_MAX_FILE_BYTES=$((8 * 1024 * 1024 * 1024)) \
+        COFFER_USER_QUOTA_BYTES=$((32 * 1024 * 1024 * 1024)) \
+        COFFER_LOG=warn
 }
 
 stop_server() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
+    bench_stop_server
 }
 
 WORK="$(mktemp -d /tmp/coffer-bench.XXXXXX)"
@@ -144,9 +89,7 @@ trap 'exit 130' INT TERM
 
 IFS=',' read -r -a SIZE_LIST <<<"$SIZES"
 
-CHROMIUM_VERSION="$(/usr/bin/chromium --version 2>/dev/null || true)"
-MEM_GIB="$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
-MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), ${MEM_GIB} GiB RAM; ${CHROMIUM_VERSION}; release build ($BUILT)"
+MACHINE="$(bench_machine)"
 
 # One size at a time, each with its own file and its own fresh server, so the server's peak
 # belongs to that size alone.

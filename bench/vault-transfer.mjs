@@ -50,6 +50,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { summarizeProfile } from './cpu-profile.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -362,26 +363,6 @@ async function waitForQuiet() {
       return false;
     }
   }
-}
-
-/** The busiest functions of a CDP CPU profile (self time), one per line. */
-function summarizeProfile(profile) {
-  const dt = new Map();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i];
-    dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  }
-  const byName = new Map();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const us = dt.get(node.id) ?? 0;
-    total += us;
-    const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() : ''}`.trim();
-    byName.set(name, (byName.get(name) ?? 0) + us);
-  }
-  return [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)
-    .map(([name, us]) => `  ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`).join('\n');
 }
 
 async function collectGarbage(cdp) {

@@ -32,6 +32,10 @@ die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step "installing missing dependencies"
+# Serving must not need the test stack (issue 15): the run command's list has none of it.
+if scripts/install-deps.sh --list --serve | grep -Ei 'postgres|mariadb|chromium|moto|aiosmtpd|playwright'; then
+    die "scripts/run.sh would install the test stack (above) just to serve"
+fi
 scripts/install-deps.sh
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
@@ -56,6 +60,8 @@ cargo test -p coffer-app --features ssr
 
 # The hostile server's tool for the malicious-server e2e suite (built here, used in step 5).
 cargo build -p coffer-crypto --example hostile_server
+# The seeding tool the large-vault spec fills a vault with (bench/load).
+cargo build -p coffer-bench
 
 step "crypto golden vectors in Wasm"
 cargo test -p coffer-crypto --target wasm32-unknown-unknown

@@ -148,4 +148,3 @@ mod tests {
         assert_ne!(&a.proof()[..], &a.0[..], "the proof is not the key");
     }
 }
-
