@@ -1,7 +1,10 @@
 //! Pieces shared by several pages.
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos::{ev, html, prelude::*};
+use leptos_router::{
+    components::A,
+    hooks::{use_location, use_navigate},
+};
 
 use crate::{
     api, browser,
@@ -10,38 +13,133 @@ use crate::{
     session::{use_session, Session},
 };
 
-/// The top bar: brand and the links that fit the session.
+/// A screen the user must finish before going anywhere else (the recovery key, shown once after
+/// registering): while one is held it stands in for every page, whatever the address says (a
+/// Back button included), and the header offers no way out.
+#[derive(Clone, Copy)]
+pub struct Gate(RwSignal<Option<ViewFn>>);
+
+impl Gate {
+    /// Makes the gate for the app (held by nobody yet).
+    pub fn provide() {
+        provide_context(Gate(RwSignal::new(None)));
+    }
+
+    /// Shows `screen` in place of every page until [`Gate::release`].
+    pub fn hold(&self, screen: impl Fn() -> AnyView + Send + Sync + 'static) {
+        self.0.set(Some(ViewFn::from(screen)));
+    }
+
+    /// Lets the pages show again.
+    pub fn release(&self) {
+        self.0.set(None);
+    }
+
+    /// Whether a screen holds the user (tracked).
+    pub fn held(&self) -> bool {
+        self.0.with(Option::is_some)
+    }
+}
+
+/// The gate from context.
+pub fn use_gate() -> Gate {
+    expect_context::<Gate>()
+}
+
+/// The pages (`children`), or the screen the gate holds instead.
+#[component]
+pub fn Gated(children: ChildrenFn) -> impl IntoView {
+    let gate = use_gate();
+    view! {
+        <Show
+            when=move || !gate.held()
+            fallback=move || gate.0.get().map(|screen| screen.run())
+        >
+            {children()}
+        </Show>
+    }
+}
+
+/// The top bar: brand and the links that fit the session. On a phone the links fold behind a
+/// Menu button and open as a list of full-width, finger-sized rows. While the gate holds a
+/// screen, there are no links at all (and the brand is not one).
 #[component]
 pub fn Header() -> impl IntoView {
-    let session = use_session();
+    let gate = use_gate();
     view! {
         <header class="topbar">
-            <a href="/" class="brand" aria-label="Coffer home">
-                <span class="brand-mark" aria-hidden="true">"◆"</span>
-                " Coffer"
-            </a>
+            <Show
+                when=move || !gate.held()
+                fallback=|| view! {
+                    <span class="brand">
+                        <span class="brand-mark" aria-hidden="true">"◆"</span>
+                        " Coffer"
+                    </span>
+                    <p class="gate-note" data-testid="gate-note">"Save your recovery key to go on."</p>
+                }
+            >
+                <a href="/" class="brand" aria-label="Coffer home">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    " Coffer"
+                </a>
+                <SiteMenu/>
+            </Show>
+        </header>
+    }
+}
+
+/// The theme and the page links; a disclosure behind "Menu" on narrow screens (CSS decides:
+/// on wide screens the button is hidden and the links always show).
+#[component]
+fn SiteMenu() -> impl IntoView {
+    let session = use_session();
+    let open = RwSignal::new(false);
+    let toggle: NodeRef<html::Button> = NodeRef::new();
+    let location = use_location();
+    // A new page closes the menu.
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+    let on_keydown = move |ev: ev::KeyboardEvent| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+            if let Some(button) = toggle.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    view! {
+        <button type="button" class="menu-toggle" node_ref=toggle aria-controls="site-menu"
+            aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)>
+            <span class="menu-icon" aria-hidden="true"></span>
+            "Menu"
+        </button>
+        <div id="site-menu" class="site-menu" class:open=move || open.get() on:keydown=on_keydown>
             <ThemePicker/>
-            <nav aria-label="Main">
+            // Any link or button chosen closes the menu (also one for the page already shown).
+            <nav aria-label="Main" on:click=move |_| open.set(false)>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match session.account.await {
                             Ok(Some(_)) => view! {
-                                <a href="/vault">"Vault"</a>
-                                <a href="/shared">"Shared with me"</a>
-                                <a href="/account">"Account"</a>
-                                <a href="/decrypt">"Decrypt a file"</a>
+                                <A href="/vault">"Vault"</A>
+                                <A href="/shared">"Shared with me"</A>
+                                <A href="/account">"Account"</A>
+                                <A href="/decrypt">"Decrypt a file"</A>
                                 <LogoutButton/>
                             }.into_any(),
                             _ => view! {
-                                <a href="/decrypt">"Decrypt a file"</a>
-                                <a href="/login">"Log in"</a>
+                                <A href="/decrypt">"Decrypt a file"</A>
+                                <A href="/login">"Log in"</A>
                                 <a href="/register" class="button">"Create account"</a>
                             }.into_any(),
                         }
                     })}
                 </Suspense>
             </nav>
-        </header>
+        </div>
     }
 }
 

@@ -28,7 +28,11 @@ use leptos_router::{
     path,
 };
 
-use crate::{components::Header, pages::*, session::Session};
+use crate::{
+    components::{Gate, Gated, Header},
+    pages::*,
+    session::Session,
+};
 
 /// The Content-Security-Policy for app pages: scripts and styles only from
 /// this origin or carrying this response's nonce; Wasm may compile; nothing
@@ -80,6 +84,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Session::new());
+    Gate::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/coffer.css"/>
@@ -89,16 +94,18 @@ pub fn App() -> impl IntoView {
             <Header/>
             <pwa::PwaBar/>
             <main id="main" tabindex="-1">
-                <Routes fallback=NotFound>
-                    <Route path=path!("") view=Landing/>
-                    <Route path=path!("register") view=RegisterPage/>
-                    <Route path=path!("login") view=LoginPage/>
-                    <Route path=path!("vault") view=VaultPage/>
-                    <Route path=path!("account") view=AccountPage/>
-                    <Route path=path!("decrypt") view=DecryptPage/>
-                    <Route path=path!("shared") view=SharedPage/>
-                    <Route path=path!("s/:id") view=LinkPage/>
-                </Routes>
+                <Gated>
+                    <Routes fallback=NotFound>
+                        <Route path=path!("") view=Landing/>
+                        <Route path=path!("register") view=RegisterPage/>
+                        <Route path=path!("login") view=LoginPage/>
+                        <Route path=path!("vault") view=VaultPage/>
+                        <Route path=path!("account") view=AccountPage/>
+                        <Route path=path!("decrypt") view=DecryptPage/>
+                        <Route path=path!("shared") view=SharedPage/>
+                        <Route path=path!("s/:id") view=LinkPage/>
+                    </Routes>
+                </Gated>
             </main>
         </Router>
     }

@@ -1,5 +1,11 @@
 //! The installable app: service worker registration, the offline banner, the "new version"
 //! prompt and the "Install Coffer" button.
+//!
+//! The offline banner shows while the browser says it is offline *or* Coffer does not answer
+//! this page's requests (`client::http::on_reachability`: a server that is down looks the same
+//! to a user). While Coffer does not answer, `/healthz` is asked every few seconds, so the banner
+//! goes (and waiting transfers try again at once) soon after it is back, even when nothing else
+//! is sending.
 
 use leptos::prelude::*;
 
@@ -8,6 +14,8 @@ use leptos::prelude::*;
 pub struct PwaState {
     /// The browser says it is offline.
     pub offline: RwSignal<bool>,
+    /// Coffer did not answer this page's last request.
+    pub unreachable: RwSignal<bool>,
     /// A new service worker is installed and waiting.
     pub update_ready: RwSignal<bool>,
     /// The browser offered to install the app (`beforeinstallprompt`).
@@ -32,6 +40,30 @@ mod browser {
         static INSTALL_EVENT: RefCell<Option<JsValue>> = const { RefCell::new(None) };
         static REGISTRATION: RefCell<Option<JsValue>> = const { RefCell::new(None) };
         static RELOADING: Cell<bool> = const { Cell::new(false) };
+        static PROBING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Seconds between two questions to `/healthz` while Coffer does not answer.
+    const PROBE_EVERY_MS: u32 = 5000;
+
+    /// Follows whether Coffer answers; while it does not, asks it now and then (each answer, or
+    /// the lack of one, is reported by `http::send` itself).
+    fn watch_server(state: PwaState) {
+        use crate::client::http;
+        state.unreachable.set(!http::reachable());
+        http::on_reachability(move |reachable| {
+            state.unreachable.set(!reachable);
+            if reachable || PROBING.with(|p| p.replace(true)) {
+                return;
+            }
+            wasm_bindgen_futures::spawn_local(async move {
+                while !http::reachable() {
+                    crate::client::sleep_ms(PROBE_EVERY_MS).await;
+                    let _ = http::send("GET", "/healthz", None, &[], None).await;
+                }
+                PROBING.with(|p| p.set(false));
+            });
+        });
     }
 
     fn get(target: &JsValue, name: &str) -> JsValue {
@@ -88,6 +120,7 @@ mod browser {
             .set(get(&navigator, "onLine").as_bool() == Some(false));
         listen(&window, "online", move |_| state.offline.set(false));
         listen(&window, "offline", move |_| state.offline.set(true));
+        watch_server(state);
         listen(&window, "beforeinstallprompt", move |event| {
             let _ = call(&event, "preventDefault", &[]);
             INSTALL_EVENT.with(|e| *e.borrow_mut() = Some(event));
@@ -206,6 +239,7 @@ mod browser {
 pub fn PwaBar() -> impl IntoView {
     let state = PwaState {
         offline: RwSignal::new(false),
+        unreachable: RwSignal::new(false),
         update_ready: RwSignal::new(false),
         can_install: RwSignal::new(false),
     };
@@ -223,9 +257,11 @@ pub fn PwaBar() -> impl IntoView {
     };
     view! {
         <div class="pwa-bar">
-            <Show when=move || state.offline.get()>
+            <Show when=move || state.offline.get() || state.unreachable.get()>
                 <p class="offline-banner" role="status" data-testid="offline-banner">
-                    "You are offline. Files you have as .coffer can still be decrypted on the "
+                    <strong>"Offline — Coffer will retry."</strong>
+                    " Transfers go on by themselves when the connection is back. Files you have \
+                    as .coffer can still be decrypted on the "
                     <a href="/decrypt">"Decrypt a file"</a>" page."
                 </p>
             </Show>

@@ -5,6 +5,13 @@
 //! digest, before the digest of everything read matched it (docs/CRYPTO.md §6.5): a failure
 //! aborts the sink, which throws away what it had (the File System Access API's `abort()`
 //! discards the temporary file).
+//!
+//! A vault download ([`download_into`]) rides out an outage: when the connection breaks it waits
+//! for the server ([`http::patiently`]) and asks for the rest with `Range: bytes=<n>-`, `n` being
+//! the bytes already received. The decrypting side never sees the seam: it reads one stream of
+//! bytes, each received exactly once, so no chunk is opened and no byte digested twice. Share
+//! link downloads are not retried by themselves: each request for a link's content uses up one of
+//! the downloads the link allows (and the route sends the whole file only).
 
 use coffer_crypto::{
     chunk_count, header_file_id, parse_header_len, plaintext_len, ChunkSchedule, ContentBinding,
@@ -19,7 +26,7 @@ use web_sys::{AbortSignal, Blob, BlobPropertyBag, ReadableStream};
 
 use super::{
     bytes::{ByteQueue, StreamReader},
-    http::{self, HttpError},
+    http::{self, HttpError, Reconnect},
     webcrypto::{chunks_per_batch, Batch, ChunkCipher, CryptoFailure, Op},
 };
 
@@ -45,7 +52,7 @@ pub enum DownloadError {
     WrongKey,
     /// This is not a Coffer file (or a format this version does not know).
     NotCoffer,
-    /// The connection broke mid-way.
+    /// The connection broke mid-way (a stream read once: a link, a local file).
     Interrupted,
     /// The browser cannot stream to disk and the file is too big to hold in memory.
     TooLargeForThisBrowser,
@@ -388,49 +395,273 @@ pub async fn decrypt_into(
     stream: &ReadableStream,
     key: &FileKey,
     expected: Expected<'_>,
+    sink: Sink,
+    signal: Option<&AbortSignal>,
+    progress: &dyn Fn(u64),
+) -> Result<(), DownloadError> {
+    let reader = StreamReader::new(stream).map_err(|_| DownloadError::Interrupted)?;
+    let mut source = Ciphertext::Once(reader);
+    decrypt_from(&mut source, key, expected, sink, signal, progress).await
+}
+
+/// Downloads the ciphertext at `url` (a content route that honours `Range`: the vault's or a
+/// share's) and decrypts it into `sink` as [`decrypt_into`] does. While the server cannot be
+/// reached it waits through `reconnect` and then goes on from the byte where it stopped.
+pub async fn download_into(
+    url: &str,
+    key: &FileKey,
+    expected: Expected<'_>,
+    sink: Sink,
+    signal: &AbortSignal,
+    progress: &dyn Fn(u64),
+    reconnect: &Reconnect,
+) -> Result<(), DownloadError> {
+    let mut source = Ciphertext::Resumable(Resuming {
+        url: url.to_string(),
+        size: expected.ciphertext_size,
+        received: 0,
+        skip: 0,
+        reader: None,
+        fruitful: false,
+        cut_short: 0,
+        signal: signal.clone(),
+        reconnect: reconnect.clone(),
+    });
+    decrypt_from(&mut source, key, expected, sink, Some(signal), progress).await
+}
+
+async fn decrypt_from(
+    source: &mut Ciphertext,
+    key: &FileKey,
+    expected: Expected<'_>,
     mut sink: Sink,
     signal: Option<&AbortSignal>,
     progress: &dyn Fn(u64),
 ) -> Result<(), DownloadError> {
-    let mut reader = StreamReader::new(stream).map_err(|_| DownloadError::Interrupted)?;
-    let result = decrypt_stream(&mut reader, key, expected, &mut sink, signal, progress).await;
+    let result = decrypt_stream(source, key, expected, &mut sink, signal, progress).await;
     match result {
         Ok(()) => sink.finish().await,
         Err(e) => {
-            reader.cancel();
+            source.cancel();
             sink.abort().await;
             Err(e)
         }
     }
 }
 
+/// Where the ciphertext is read from.
+enum Ciphertext {
+    /// One stream, read once: a broken connection ends the download.
+    Once(StreamReader),
+    /// A content route, asked again for the rest after a broken connection.
+    Resumable(Resuming),
+}
+
+impl Ciphertext {
+    /// The next bytes, each byte of the ciphertext exactly once and in order; `None` at the end.
+    async fn next(&mut self) -> Result<Option<Uint8Array>, DownloadError> {
+        match self {
+            Ciphertext::Once(reader) => reader.next().await.map_err(|_| DownloadError::Interrupted),
+            Ciphertext::Resumable(resuming) => resuming.next().await,
+        }
+    }
+
+    fn cancel(&self) {
+        match self {
+            Ciphertext::Once(reader) => reader.cancel(),
+            Ciphertext::Resumable(Resuming {
+                reader: Some(reader),
+                ..
+            }) => reader.cancel(),
+            Ciphertext::Resumable(_) => {}
+        }
+    }
+}
+
+/// Answers in a row that ended cleanly before the end of the file without a single byte, after
+/// which a download stops ("tampered with or corrupted"): a server that keeps cutting the stream
+/// short is not an outage.
+const CUT_SHORT_ANSWERS: u32 = 3;
+
+/// A download that picks up where the connection broke.
+struct Resuming {
+    url: String,
+    /// The ciphertext's length.
+    size: u64,
+    /// Bytes handed on so far: where the next request starts.
+    received: u64,
+    /// Bytes still to drop from the current answer (a whole file sent for a range request).
+    skip: u64,
+    /// The current answer's body; `None` before the first and after a break.
+    reader: Option<StreamReader>,
+    /// Whether the current answer gave any byte yet.
+    fruitful: bool,
+    /// Answers in a row that ended before the end of the file without a byte.
+    cut_short: u32,
+    signal: AbortSignal,
+    reconnect: Reconnect,
+}
+
+impl Resuming {
+    async fn next(&mut self) -> Result<Option<Uint8Array>, DownloadError> {
+        loop {
+            if self.received >= self.size && self.skip == 0 {
+                // Everything arrived; whatever else the answer holds is for the caller to see
+                // (bytes after the end are tampering). A break now loses nothing.
+                return match self.reader.as_mut() {
+                    Some(reader) => Ok(reader.next().await.unwrap_or(None)),
+                    None => Ok(None),
+                };
+            }
+            if self.reader.is_none() {
+                self.reader = Some(self.open().await?);
+                self.fruitful = false;
+            }
+            let Some(reader) = self.reader.as_mut() else {
+                continue;
+            };
+            match reader.next().await {
+                Ok(Some(piece)) => {
+                    self.fruitful = true;
+                    self.cut_short = 0;
+                    let piece = self.drop_skipped(piece);
+                    if piece.length() == 0 {
+                        continue;
+                    }
+                    self.received += u64::from(piece.length());
+                    return Ok(Some(piece));
+                }
+                // The answer ended before the end of the file: ask for the rest, a few times.
+                Ok(None) => {
+                    self.reader = None;
+                    if !self.fruitful {
+                        self.cut_short += 1;
+                        if self.cut_short >= CUT_SHORT_ANSWERS {
+                            return Err(DownloadError::Tampered);
+                        }
+                    }
+                }
+                // The connection broke: ask for the rest at once if this answer brought
+                // something, after the next wait for the server if it did not.
+                Err(_) => {
+                    if self.signal.aborted() {
+                        return Err(DownloadError::Cancelled);
+                    }
+                    self.reader = None;
+                    if !self.fruitful {
+                        http::wait_for_server(&*self.reconnect, Some(&self.signal)).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops the part of `piece` that is still to be skipped.
+    fn drop_skipped(&mut self, piece: Uint8Array) -> Uint8Array {
+        if self.skip == 0 {
+            return piece;
+        }
+        let len = u64::from(piece.length());
+        let cut = self.skip.min(len);
+        self.skip -= cut;
+        piece.subarray(cut as u32, piece.length())
+    }
+
+    /// Asks for the ciphertext from byte `received` on, waiting for the server as long as it
+    /// takes.
+    async fn open(&mut self) -> Result<StreamReader, DownloadError> {
+        let range = format!("bytes={}-", self.received);
+        let headers: &[(&str, &str)] = if self.received == 0 {
+            &[]
+        } else {
+            &[("Range", range.as_str())]
+        };
+        let signal = Some(&self.signal);
+        let response = http::patiently(
+            &*self.reconnect,
+            signal,
+            || false,
+            || http::send("GET", &self.url, None, headers, signal),
+        )
+        .await?;
+        let header = |name: &str| response.headers().get(name).ok().flatten();
+        let length = header("Content-Length").and_then(|l| l.parse::<u64>().ok());
+        self.skip = answer_offset(
+            response.status(),
+            header("Content-Range").as_deref(),
+            length,
+            self.received,
+            self.size,
+        )
+        .ok_or(DownloadError::Tampered)?;
+        let body = response.body().ok_or(DownloadError::Interrupted)?;
+        StreamReader::new(&body).map_err(|_| DownloadError::Interrupted)
+    }
+}
+
+/// Checks an answer to a request for a `size`-byte ciphertext from byte `from` on: how many bytes
+/// of its body come before byte `from` and are to be dropped (`0` for a matching `206 Partial
+/// Content`, `from` for a `200` with the whole file), or `None` if it is not the asked-for bytes.
+fn answer_offset(
+    status: u16,
+    content_range: Option<&str>,
+    content_length: Option<u64>,
+    from: u64,
+    size: u64,
+) -> Option<u64> {
+    let length_is = |want: u64| content_length.is_none_or(|l| l == want);
+    match status {
+        200 if length_is(size) => Some(from),
+        206 => {
+            let (range, total) = content_range?.strip_prefix("bytes ")?.split_once('/')?;
+            let (first, last) = range.split_once('-')?;
+            let (first, last, total) = (
+                first.parse::<u64>().ok()?,
+                last.parse::<u64>().ok()?,
+                total.parse::<u64>().ok()?,
+            );
+            (first == from && total == size && last + 1 == size && length_is(size - from))
+                .then_some(0)
+        }
+        _ => None,
+    }
+}
+
 async fn read_exact(
-    reader: &mut StreamReader,
+    source: &mut Ciphertext,
     queue: &mut ByteQueue,
     n: u64,
 ) -> Result<Uint8Array, DownloadError> {
-    fill_exact(reader, queue, n).await?;
+    fill_exact(source, queue, n).await?;
     Ok(queue.take(n))
 }
 
 /// Queues at least `n` bytes, or fails: a stream that ends before is truncated.
 async fn fill_exact(
-    reader: &mut StreamReader,
+    source: &mut Ciphertext,
     queue: &mut ByteQueue,
     n: u64,
 ) -> Result<(), DownloadError> {
-    queue
-        .fill_from(reader, n)
-        .await
-        .map_err(|_| DownloadError::Interrupted)?;
+    fill(source, queue, n).await?;
     if queue.len() < n {
         return Err(DownloadError::Tampered);
     }
     Ok(())
 }
 
+/// Reads until at least `n` bytes are queued or the ciphertext ends.
+async fn fill(source: &mut Ciphertext, queue: &mut ByteQueue, n: u64) -> Result<(), DownloadError> {
+    while queue.len() < n {
+        match source.next().await? {
+            Some(piece) => queue.push(piece),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 async fn decrypt_stream(
-    reader: &mut StreamReader,
+    source: &mut Ciphertext,
     key: &FileKey,
     expected: Expected<'_>,
     sink: &mut Sink,
@@ -439,13 +670,13 @@ async fn decrypt_stream(
 ) -> Result<(), DownloadError> {
     let ciphertext_size = expected.ciphertext_size;
     let mut queue = ByteQueue::new();
-    let prefix = read_exact(reader, &mut queue, HEADER_PREFIX)
+    let prefix = read_exact(source, &mut queue, HEADER_PREFIX)
         .await?
         .to_vec();
     let header_len = parse_header_len(&prefix).map_err(|_| DownloadError::NotCoffer)? as u64;
     let mut header = prefix;
     header.extend(
-        read_exact(reader, &mut queue, header_len - HEADER_PREFIX)
+        read_exact(source, &mut queue, header_len - HEADER_PREFIX)
             .await?
             .to_vec(),
     );
@@ -488,7 +719,7 @@ async fn decrypt_stream(
                 .layout(&schedule, size, chunks, next..end)
                 .map_err(|_| DownloadError::Tampered)?;
             let want = layout.input_len;
-            fill_exact(reader, &mut queue, want).await?;
+            fill_exact(source, &mut queue, want).await?;
             let sealed = queue.take_into(want, &cipher.buffer());
             done += want;
             let batch = cipher
@@ -515,10 +746,7 @@ async fn decrypt_stream(
         }
         progress(done_after);
     }
-    queue
-        .fill_from(reader, 1)
-        .await
-        .map_err(|_| DownloadError::Interrupted)?;
+    fill(source, &mut queue, 1).await?;
     if !queue.is_empty() {
         return Err(DownloadError::Tampered);
     }
@@ -532,8 +760,9 @@ async fn decrypt_stream(
     Ok(())
 }
 
-/// Fetches a file's ciphertext from `url` (the vault's, a share's or a link's content route):
-/// the stream, whose length must be what the listing said.
+/// Fetches a file's ciphertext from `url` (the vault's, a share's or a link's content route)
+/// once: the stream, whose length must be what the listing said. Not retried: a link's content
+/// route counts every request as one of the link's downloads.
 pub async fn fetch_content(
     url: &str,
     headers: &[(&str, &str)],

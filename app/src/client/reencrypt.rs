@@ -11,9 +11,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, ReadableStream, TransformStream, WritableStream};
 
 use super::{
-    download::{decrypt_into, fetch_content, DownloadError, Expected, Sink},
+    download::{download_into, DownloadError, Expected, Sink},
     file_id_from_hex,
-    http::{self, HttpError, NO_BODY},
+    http::{self, HttpError, Reconnect, NO_BODY},
     sharing::{self, grant},
     upload::{self, Progress, Source, UploadError},
 };
@@ -56,7 +56,9 @@ impl ReencryptError {
 }
 
 /// Re-encrypts one of the user's own files (`info`, opened with `key`, `metadata`) under a new
-/// key, carries its live grants over to it (same expiry), and deletes the old file.
+/// key, carries its live grants over to it (same expiry), and deletes the old file. Reading the
+/// old and sending the new version ride out outages (`reconnect`).
+#[allow(clippy::too_many_arguments)]
 pub async fn reencrypt(
     keys: &UnlockedKeys,
     info: &FileInfo,
@@ -65,6 +67,7 @@ pub async fn reencrypt(
     content: coffer_crypto::ContentBinding,
     signal: &AbortSignal,
     progress: Progress,
+    reconnect: &Reconnect,
 ) -> Result<Reencrypted, ReencryptError> {
     let id =
         file_id_from_hex(&info.id).ok_or(ReencryptError::Download(DownloadError::NotCoffer))?;
@@ -79,19 +82,12 @@ pub async fn reencrypt(
         .get_writer()
         .map_err(|_| ReencryptError::Download(DownloadError::Crypto))?;
     let readable: ReadableStream = pipe.readable().unchecked_into();
-    let ciphertext = fetch_content(
-        &format!("/api/files/{}/content", info.id),
-        &[],
-        info.ciphertext_size,
-        signal,
-    )
-    .await
-    .map_err(ReencryptError::Download)?;
+    let content_url = format!("/api/files/{}/content", info.id);
     let created = std::cell::RefCell::new(None::<String>);
     let quiet: Progress = std::rc::Rc::new(|_| {});
     let (downloaded, uploaded) = futures::join!(
-        decrypt_into(
-            &ciphertext,
+        download_into(
+            &content_url,
             key,
             Expected {
                 file: super::download::Expect::File(&id),
@@ -99,8 +95,9 @@ pub async fn reencrypt(
                 content,
             },
             Sink::Pipe(writer),
-            Some(signal),
+            signal,
             &*quiet,
+            reconnect,
         ),
         upload::upload_new(
             Source {
@@ -110,6 +107,7 @@ pub async fn reencrypt(
             keys,
             signal,
             progress,
+            reconnect,
             |upload_id| *created.borrow_mut() = Some(upload_id.to_string()),
         ),
     );

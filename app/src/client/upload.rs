@@ -1,9 +1,14 @@
 //! Encrypt-and-upload, streamed: `Blob.stream()` → batches of 64 KiB chunks sealed by WebCrypto in
 //! the crypto worker with the crypto crate's schedule ([`BATCHES_IN_FLIGHT`] at a time, so reading
 //! and sealing overlap) → parts of [`PART_SIZE`] bytes → `PUT /api/uploads/{id}/parts/{n}`,
-//! [`PARTS_IN_FLIGHT`] at a time, each retried with backoff → `POST …/complete` with the first
-//! version of the file: the owner key slot and the signed version record over the content
-//! digest, which the crypto worker's per-chunk digests add up to (docs/CRYPTO.md §6.5, §13).
+//! [`PARTS_IN_FLIGHT`] at a time → `POST …/complete` with the first version of the file: the
+//! owner key slot and the signed version record over the content digest, which the crypto
+//! worker's per-chunk digests add up to (docs/CRYPTO.md §6.5, §13).
+//!
+//! Every request rides out an outage ([`http::patiently`]): while the server cannot be reached
+//! the parts wait for it (the page shows "Reconnecting…") for as long as the page is open, and
+//! the upload goes on from the parts that arrived once it answers. The reading stops meanwhile
+//! (at most [`PARTS_IN_FLIGHT`] parts are held), so memory stays bounded however long it lasts.
 //!
 //! Before each part is sent its digest is recorded in `localStorage` (`pending`, `crate::resume`);
 //! a resume recomputes every part and stops at the first one that differs, so the same nonces
@@ -25,9 +30,8 @@ use web_sys::{AbortSignal, Blob, File, ReadableStream};
 use super::{
     bytes::{ByteQueue, StreamReader},
     file_id_from_hex,
-    http::{self, HttpError, NO_BODY},
+    http::{self, HttpError, Outage, Reconnect, NO_BODY},
     pending::{self, PendingUpload},
-    sleep_ms,
     webcrypto::{chunks_per_batch, Batch, ChunkCipher, Op},
 };
 use crate::{
@@ -44,13 +48,11 @@ pub const PART_SIZE: u64 = 4 * 1024 * 1024;
 pub const PARTS_IN_FLIGHT: usize = 3;
 /// Batches handed to the crypto worker and not yet back.
 const BATCHES_IN_FLIGHT: usize = 4;
-/// Attempts per part after the first; waits 0.5, 1, 2, 4, 8, 15 s in between.
-const RETRIES: u32 = 6;
 
 /// Why an upload did not finish.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UploadError {
-    /// The server refused or could not be reached (after retries).
+    /// The server refused.
     Http(HttpError),
     /// The user cancelled.
     Cancelled,
@@ -234,25 +236,27 @@ fn metadata_of(file: &File) -> Result<FileMetadata, UploadError> {
     })
 }
 
-/// Encrypts and uploads a new file. `on_created` gets the upload id once the server made one.
+/// Encrypts and uploads a new file. `on_created` gets the upload id once the server made one;
+/// `reconnect` waits out outages.
 pub async fn upload_new(
     source: Source,
     keys: &UnlockedKeys,
     signal: &AbortSignal,
     progress: Progress,
+    reconnect: &Reconnect,
     on_created: impl FnOnce(&str),
 ) -> Result<FileInfo, UploadError> {
     let metadata = source.metadata;
     let ciphertext_size = ciphertext_size_of(metadata.size).ok_or(UploadError::TooLarge)?;
-    let created: UploadCreated = http::json(
-        "POST",
-        "/api/uploads",
-        Some(&NewUpload {
-            ciphertext_size,
-            chunk_size: CHUNK_SIZE,
-            part_size: Some(PART_SIZE),
-        }),
-    )
+    let new_upload = NewUpload {
+        ciphertext_size,
+        chunk_size: CHUNK_SIZE,
+        part_size: Some(PART_SIZE),
+    };
+    // If an answer is lost, the upload made for it is left unfinished; the janitor removes it.
+    let created: UploadCreated = http::patiently(&**reconnect, Some(signal), never, || {
+        http::json_until("POST", "/api/uploads", Some(&new_upload), Some(signal))
+    })
     .await?;
     on_created(&created.upload_id);
     let upload_id = created.upload_id.clone();
@@ -279,28 +283,25 @@ pub async fn upload_new(
             skip: Vec::new(),
         };
         let mut ledger = Ledger::load(&plan.upload_id);
+        let sending = Sending {
+            signal,
+            progress: &progress,
+            reconnect,
+        };
         let digest = send_ciphertext(
             &source.stream,
             metadata.size,
             &schedule,
             &plan,
             &mut ledger,
-            signal,
-            &progress,
+            &sending,
         )
         .await?;
-        complete(
-            keys,
-            &plan.upload_id,
-            &file_id,
-            &key,
-            sealed_metadata,
-            digest,
-        )
-        .await
+        let version = seal_first_version(keys, &file_id, &key, sealed_metadata, digest)?;
+        complete(&plan.upload_id, &version, &sending).await
     }
     .await;
-    settle(&upload_id, &result).await;
+    settle(&upload_id, &result, reconnect).await;
     result
 }
 
@@ -314,6 +315,7 @@ pub async fn resume(
     keys: &UnlockedKeys,
     signal: &AbortSignal,
     progress: Progress,
+    reconnect: &Reconnect,
 ) -> Result<FileInfo, UploadError> {
     if record.format != pending::FORMAT {
         return Err(UploadError::CannotResume);
@@ -339,28 +341,26 @@ pub async fn resume(
     };
     let result = async {
         let mut ledger = Ledger::load(&plan.upload_id);
+        let sending = Sending {
+            signal,
+            progress: &progress,
+            reconnect,
+        };
         let digest = send_ciphertext(
             &file.stream(),
             size,
             &schedule,
             &plan,
             &mut ledger,
-            signal,
-            &progress,
+            &sending,
         )
         .await?;
-        complete(
-            keys,
-            &plan.upload_id,
-            &file_id,
-            &key,
-            record.sealed_metadata.clone(),
-            digest,
-        )
-        .await
+        let sealed_metadata = record.sealed_metadata.clone();
+        let version = seal_first_version(keys, &file_id, &key, sealed_metadata, digest)?;
+        complete(&plan.upload_id, &version, &sending).await
     }
     .await;
-    settle(&plan.upload_id, &result).await;
+    settle(&plan.upload_id, &result, reconnect).await;
     result
 }
 
@@ -377,27 +377,38 @@ pub async fn discard(upload_id: &str) -> Result<(), HttpError> {
 }
 
 /// After an upload ends: keep a resumable one; otherwise cancel it on the server and forget it.
-async fn settle(upload_id: &str, result: &Result<FileInfo, UploadError>) {
+/// A cancel that finds no server is sent again in the background once it is back (the upload
+/// itself is over).
+async fn settle(upload_id: &str, result: &Result<FileInfo, UploadError>, reconnect: &Reconnect) {
     match result {
         Ok(_) => pending::remove(upload_id),
         Err(e) if e.resumable() => {}
-        Err(_) => {
-            if let Err(e) = discard(upload_id).await {
-                leptos::logging::warn!("could not cancel the upload on the server: {e}");
+        Err(_) => match discard(upload_id).await {
+            Err(e) if e.outage() => {
+                let (upload_id, reconnect) = (upload_id.to_string(), reconnect.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = http::patiently(&*reconnect, None, never, || discard(&upload_id)).await;
+                });
             }
-        }
+            Err(e) => leptos::logging::warn!("could not cancel the upload on the server: {e}"),
+            Ok(()) => {}
+        },
     }
 }
 
-/// Makes the upload a file: its first version, over the content digest of what was sent.
-async fn complete(
+/// No caller stops waiting for this answer other than by the abort signal.
+fn never() -> bool {
+    false
+}
+
+/// The first version of the file, over the content digest of what was sent.
+fn seal_first_version(
     keys: &UnlockedKeys,
-    upload_id: &str,
     file_id: &FileId,
     key: &FileKey,
     sealed_metadata: Vec<u8>,
     content_digest: [u8; 32],
-) -> Result<FileInfo, UploadError> {
+) -> Result<NewVersion, UploadError> {
     let sealed = seal_file_version(
         &keys.account_key,
         &keys.identity,
@@ -407,16 +418,32 @@ async fn complete(
         key,
         &mut OsRng,
     )?;
-    Ok(http::json(
-        "POST",
-        &format!("/api/uploads/{upload_id}/complete"),
-        Some(&NewVersion {
-            sealed_metadata,
-            key_slot: sealed.key_slot,
-            version_record: sealed.record,
-        }),
-    )
+    Ok(NewVersion {
+        sealed_metadata,
+        key_slot: sealed.key_slot,
+        version_record: sealed.record,
+    })
+}
+
+/// Makes the upload a file with its first version.
+async fn complete(
+    upload_id: &str,
+    version: &NewVersion,
+    sending: &Sending<'_>,
+) -> Result<FileInfo, UploadError> {
+    let url = format!("/api/uploads/{upload_id}/complete");
+    let signal = Some(sending.signal);
+    Ok(http::patiently(&**sending.reconnect, signal, never, || {
+        http::json_until("POST", &url, Some(version), signal)
+    })
     .await?)
+}
+
+/// What every request of one upload shares.
+struct Sending<'a> {
+    signal: &'a AbortSignal,
+    progress: &'a Progress,
+    reconnect: &'a Reconnect,
 }
 
 fn js_crypto(_: JsValue) -> UploadError {
@@ -471,9 +498,11 @@ async fn send_ciphertext(
     schedule: &ChunkSchedule,
     plan: &Plan,
     ledger: &mut Ledger,
-    signal: &AbortSignal,
-    progress: &Progress,
+    sending: &Sending<'_>,
 ) -> Result<[u8; 32], UploadError> {
+    let Sending {
+        signal, progress, ..
+    } = *sending;
     let chunk = u64::from(schedule.chunk_size());
     let chunks = chunk_count(size, schedule.chunk_size()).ok_or(UploadError::TooLarge)?;
     let per_batch = chunks_per_batch(schedule.chunk_size());
@@ -565,9 +594,8 @@ async fn send_ciphertext(
                 format!("/api/uploads/{}/parts/{part}", plan.upload_id),
                 body,
                 part_len,
-                signal.clone(),
+                sending,
                 sent.clone(),
-                progress.clone(),
             ));
         }
         // The file must end exactly where its size said.
@@ -599,17 +627,21 @@ async fn wait(
     }
 }
 
+/// Sends one part in the background; the receiver gets how it went. A part whose receiver is
+/// dropped (the upload stopped for another reason) stops trying.
 fn spawn_part(
     url: String,
     body: Blob,
     len: u64,
-    signal: AbortSignal,
+    sending: &Sending<'_>,
     sent: Rc<Cell<u64>>,
-    progress: Progress,
 ) -> oneshot::Receiver<Result<(), UploadError>> {
     let (tx, rx) = oneshot::channel();
+    let signal = sending.signal.clone();
+    let progress = sending.progress.clone();
+    let reconnect = sending.reconnect.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let result = put_part(&url, &body, &signal).await;
+        let result = put_part(&url, &body, &signal, &*reconnect, || tx.is_canceled()).await;
         if result.is_ok() {
             sent.set(sent.get() + len);
             progress(sent.get());
@@ -619,39 +651,24 @@ fn spawn_part(
     rx
 }
 
-async fn put_part(url: &str, body: &Blob, signal: &AbortSignal) -> Result<(), UploadError> {
-    let mut delay_ms = 500;
-    let mut attempt = 0;
-    loop {
-        let result = http::send(
+/// `PUT`s a part until the server has it: through outages and `503 busy` (the server holds as
+/// many parts as it can right now: this one waits its turn, for as long as it takes).
+async fn put_part(
+    url: &str,
+    body: &Blob,
+    signal: &AbortSignal,
+    reconnect: &dyn Outage,
+    gone: impl Fn() -> bool,
+) -> Result<(), UploadError> {
+    http::patiently(reconnect, Some(signal), gone, || {
+        http::send(
             "PUT",
             url,
             Some(body.as_ref()),
             &[("Content-Type", "application/octet-stream")],
             Some(signal),
         )
-        .await;
-        match result {
-            Ok(_) => return Ok(()),
-            // The server holds as many parts as it can right now: this one waits its turn, for
-            // as long as it takes (it is not a failure; Cancel still stops it).
-            Err(e) if e.busy().is_some() => {
-                let wait = (e.busy().unwrap_or(1) * 1000) as u32;
-                // A little jitter, so parts told to wait together do not come back together.
-                sleep_ms(wait + (js_sys::Math::random() * 500.0) as u32).await;
-                if signal.aborted() {
-                    return Err(UploadError::Cancelled);
-                }
-            }
-            Err(e) if e.retryable() && attempt < RETRIES => {
-                attempt += 1;
-                sleep_ms(delay_ms).await;
-                delay_ms = (delay_ms * 2).min(15_000);
-                if signal.aborted() {
-                    return Err(UploadError::Cancelled);
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    })
+    .await?;
+    Ok(())
 }

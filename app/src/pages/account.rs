@@ -3,8 +3,9 @@ use leptos_meta::Title;
 
 use crate::{
     api,
-    components::{explain, ErrorMessage, LogoutButton, RequireUnlocked},
-    protocol::accounts::NewApiToken,
+    components::{explain, CopyButton, ErrorMessage, LogoutButton, RequireUnlocked},
+    pages::vault::model::human_date,
+    protocol::accounts::{ApiTokenInfo, NewApiToken},
     session::use_session,
 };
 
@@ -94,8 +95,12 @@ fn ApiTokens() -> impl IntoView {
             </form>
             <ErrorMessage error/>
             {move || created.get().map(|t| view! {
-                <p class="notice" role="status">"Copy this token now; it is not shown again: "
-                    <code class="token" data-testid="new-token">{t.token}</code></p>
+                <div class="notice new-token" role="status">
+                    <p>"Copy this token now; it is not shown again. It works until "
+                        {human_date(t.expires_at_ms)}"."</p>
+                    <code class="token" id="new-token" data-testid="new-token">{t.token.clone()}</code>
+                    <CopyButton text=t.token of="new-token" what="Copy token"/>
+                </div>
             })}
             <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
                 {move || Suspend::new(async move {
@@ -116,7 +121,7 @@ fn ApiTokens() -> impl IntoView {
                                     view! {
                                         <li>
                                             <span>{t.name.clone()}</span>
-                                            <span class="muted">{if t.revoked { "revoked" } else { "active" }}</span>
+                                            <span class="muted" data-testid="token-state">{token_state(&t)}</span>
                                             <button type="button" class="link-button" disabled=t.revoked on:click=revoke
                                                 aria-label=format!("Revoke token {}", t.name)>"Revoke"</button>
                                         </li>
@@ -129,5 +134,22 @@ fn ApiTokens() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// A token's state in words, with its expiry: "active · expires 3 Apr 14:02", "expired
+/// yesterday 09:12", "revoked".
+fn token_state(token: &ApiTokenInfo) -> String {
+    #[cfg(feature = "hydrate")]
+    let now = js_sys::Date::now() as i64;
+    #[cfg(not(feature = "hydrate"))]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let when = human_date(token.expires_at_ms);
+    match (token.revoked, token.expires_at_ms <= now) {
+        (true, _) => "revoked".into(),
+        (false, true) => format!("expired {when}"),
+        (false, false) => format!("active · expires {when}"),
     }
 }

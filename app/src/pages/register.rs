@@ -4,26 +4,29 @@ use leptos_router::hooks::use_navigate;
 
 use super::login::SubmitRow;
 use crate::{
-    api, browser, components::explain, keyring, protocol::validation, session::use_session,
+    api, browser,
+    components::{explain, use_gate, CopyButton},
+    keyring,
+    protocol::validation,
+    session::use_session,
 };
 
 /// Lowest zxcvbn score accepted: 0 and 1 are common or trivially guessable.
 const MIN_SCORE: u8 = 2;
 
 /// Create an account: all keys are made in the browser; the recovery key is
-/// shown once.
+/// shown once, on a screen the user leaves only by saying they saved it (or that they accept
+/// losing their files without it).
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
+    let gate = use_gate();
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
-    let recovery = RwSignal::new(None::<String>);
-    let saved = RwSignal::new(false);
 
     let strength = Memo::new(move |_| {
         let pw = password.get();
@@ -76,73 +79,113 @@ pub fn RegisterPage() -> impl IntoView {
                     browser::remember_username(&name);
                     password.set(String::new());
                     confirm.set(String::new());
-                    recovery.set(Some(recovery_key.to_display().to_string()));
                     session.unlock(keys);
+                    // The screen outlives this page (which the gate takes down): it owns copies.
+                    let key = recovery_key.to_display().to_string();
+                    let username = name.trim().to_string();
+                    gate.hold(move || {
+                        view! { <RecoveryScreen key=key.clone() username=username.clone()/> }
+                            .into_any()
+                    });
                 }
                 Err(e) => error.set(Some(explain(session, e))),
             }
         });
     };
 
-    let download = move |_| {
-        if let Some(key) = recovery.get_untracked() {
-            let text = format!(
-                "Coffer recovery key for {}\n\n{key}\n\nKeep this somewhere safe and offline. \
-                 With it you can regain access if you forget your password.\n",
-                username.get_untracked().trim()
-            );
-            browser::download_text("coffer-recovery-key.txt", &text);
-        }
-    };
-    let go_on = move |_| {
-        recovery.set(None);
-        navigate("/vault", Default::default());
-    };
-
     view! {
         <Title text="Create an account · Coffer"/>
-        <Show
-            when=move || recovery.get().is_some()
-            fallback=move || view! {
-                <section class="card narrow">
-                    <h1>"Create your account"</h1>
-                    <form on:submit=on_submit novalidate>
-                        <label for="reg-username">"Username"</label>
-                        <input id="reg-username" name="username" type="text" autocomplete="username"
-                            autocapitalize="none" spellcheck="false" required minlength="3" maxlength="64"
-                            aria-describedby="reg-username-help" bind:value=username/>
-                        <p id="reg-username-help" class="help">"3 to 64 letters, digits, '.', '_' or '-'."</p>
-                        <label for="reg-email">"E-mail " <span class="muted">"(optional)"</span></label>
-                        <input id="reg-email" name="email" type="email" autocomplete="email" bind:value=email/>
-                        <label for="reg-password">"Password"</label>
-                        <input id="reg-password" name="password" type="password" autocomplete="new-password"
-                            required aria-describedby="reg-strength" bind:value=password/>
-                        <StrengthMeter strength/>
-                        <label for="reg-confirm">"Repeat the password"</label>
-                        <input id="reg-confirm" name="confirm" type="password" autocomplete="new-password"
-                            required bind:value=confirm/>
-                        <SubmitRow error busy label="Create account"/>
-                    </form>
-                    <p class="muted">"Your password never leaves this browser. If you forget it, only \
-                        your recovery key can restore access."</p>
-                </section>
-            }
-        >
-            <section class="card narrow" data-testid="recovery">
-                <h1>"Save your recovery key"</h1>
-                <p>"This is the only way back into your vault if you forget your password. \
-                    It is shown once; Coffer cannot show it again or reset it for you."</p>
-                <p class="recovery-key" data-testid="recovery-key">{move || recovery.get().unwrap_or_default()}</p>
-                <p>
-                    <button type="button" class="secondary" on:click=download>"Download as text"</button>
-                </p>
+        <section class="card narrow">
+            <h1>"Create your account"</h1>
+            <form on:submit=on_submit novalidate>
+                <label for="reg-username">"Username"</label>
+                <input id="reg-username" name="username" type="text" autocomplete="username"
+                    autocapitalize="none" spellcheck="false" required minlength="3" maxlength="64"
+                    aria-describedby="reg-username-help" bind:value=username/>
+                <p id="reg-username-help" class="help">"3 to 64 letters, digits, '.', '_' or '-'."</p>
+                <label for="reg-email">"E-mail " <span class="muted">"(optional)"</span></label>
+                <input id="reg-email" name="email" type="email" autocomplete="email" bind:value=email/>
+                <label for="reg-password">"Password"</label>
+                <input id="reg-password" name="password" type="password" autocomplete="new-password"
+                    required aria-describedby="reg-strength" bind:value=password/>
+                <StrengthMeter strength/>
+                <label for="reg-confirm">"Repeat the password"</label>
+                <input id="reg-confirm" name="confirm" type="password" autocomplete="new-password"
+                    required bind:value=confirm/>
+                <SubmitRow error busy label="Create account"/>
+            </form>
+            <p class="muted">"Your password never leaves this browser. If you forget it, only \
+                your recovery key can restore access."</p>
+        </section>
+    }
+}
+
+/// The recovery key, shown once: copy, download or print it, then say it is saved. Until then
+/// the gate keeps every other page (and the header's links) away, and closing or reloading the
+/// tab asks first. Leaving without it takes an explicit "I'll risk losing my files".
+#[component]
+fn RecoveryScreen(key: String, username: String) -> impl IntoView {
+    let gate = use_gate();
+    let navigate = use_navigate();
+    let saved = RwSignal::new(false);
+    let risking = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let guard = window_event_listener(leptos::ev::beforeunload, |ev| ev.prevent_default());
+        on_cleanup(move || guard.remove());
+    }
+    let text = format!(
+        "Coffer recovery key for {username}\n\n{key}\n\nKeep this somewhere safe and offline. \
+         With it you can regain access if you forget your password.\n"
+    );
+    let download = move |_| browser::download_text("coffer-recovery-key.txt", &text);
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.print();
+        }
+    };
+    let go_on = move || {
+        gate.release();
+        navigate("/vault", Default::default());
+    };
+    let go_on = StoredValue::new(go_on);
+    view! {
+        <Title text="Save your recovery key · Coffer"/>
+        <section class="card narrow recovery" data-testid="recovery" aria-labelledby="recovery-title">
+            <h1 id="recovery-title">"Save your recovery key"</h1>
+            <p>"This is the only way back into your vault if you forget your password. \
+                It is shown once; Coffer cannot show it again or reset it for you."</p>
+            <p class="recovery-key" id="recovery-key" data-testid="recovery-key">{key.clone()}</p>
+            <div class="button-row no-print">
+                <CopyButton text=key of="recovery-key" what="Copy recovery key"/>
+                <button type="button" class="secondary" on:click=download>"Download as text"</button>
+                <button type="button" class="secondary" on:click=print>"Print"</button>
+            </div>
+            <div class="no-print">
                 <label class="checkbox">
                     <input type="checkbox" name="saved" bind:checked=saved/>
                     " I saved my recovery key somewhere safe"
                 </label>
-                <button type="button" disabled=move || !saved.get() on:click=go_on.clone()>"Continue to my vault"</button>
-            </section>
-        </Show>
+                <button type="button" disabled=move || !saved.get()
+                    on:click=move |_| go_on.with_value(|f| f())>"Continue to my vault"</button>
+                <p>
+                    <button type="button" class="link-button" aria-controls="recovery-risk"
+                        aria-expanded=move || risking.get().to_string()
+                        on:click=move |_| risking.update(|r| *r = !*r)>
+                        "Continue without saving it"
+                    </button>
+                </p>
+                <div id="recovery-risk" class="error" role="group" aria-labelledby="recovery-risk-words"
+                    hidden=move || !risking.get()>
+                    <p id="recovery-risk-words"><strong>"Without this key, a forgotten password means \
+                        your files are gone for good."</strong>" Nobody can open them for you, not even \
+                        whoever runs this Coffer."</p>
+                    <button type="button" class="danger-button"
+                        on:click=move |_| go_on.with_value(|f| f())>"I'll risk losing my files"</button>
+                </div>
+            </div>
+        </section>
     }
 }
 

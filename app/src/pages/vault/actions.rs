@@ -4,9 +4,13 @@
 //!
 //! Every file the server lists goes through `crate::trust::check_own_file` first: only files
 //! whose owner key slot opens are shown as the user's; the rest are listed apart, by id.
+//!
+//! Transfers ride out outages (`client::http::patiently`): each row has its own [`Backoff`] and
+//! says "Reconnecting… (next try in N s)" while it waits. When Coffer answers again, a file list
+//! that failed to load is loaded again and a "could not reach" notice goes away.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     collections::{HashMap, HashSet},
     rc::Rc,
 };
@@ -20,15 +24,17 @@ use rand_core::OsRng;
 use web_sys::{AbortController, File};
 
 use super::{
-    model::{FileRow, RowSource, Transfer, TransferKind, TransferState, UnverifiedRow},
+    model::{
+        Backoff, FileRow, Pace, RowSource, Transfer, TransferKind, TransferState, UnverifiedRow,
+    },
     Dialog, Interrupted, Vault,
 };
 use crate::{
     client::{
         account_record,
-        download::{decrypt_into, fetch_content, DownloadError, Expect, Expected, Sink},
+        download::{download_into, DownloadError, Expect, Expected, Sink},
         file_id_from_hex,
-        http::{self, HttpError, NO_BODY},
+        http::{self, HttpError, Outage, Reconnect, NO_BODY},
         now_ms, pending, sleep_ms, upgrade,
         upload::{self, ciphertext_size_of, Source, UploadError},
     },
@@ -49,6 +55,36 @@ thread_local! {
     static ACTIVE: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
     /// Files whose resume was refused because they changed: "Upload as a new file" sends them.
     static RESTARTS: RefCell<HashMap<u64, File>> = RefCell::new(HashMap::new());
+    /// The vault page on screen, told when Coffer answers again after an outage.
+    static SHOWN: RefCell<Option<(Vault, Session)>> = const { RefCell::new(None) };
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the vault page on screen hear when Coffer answers again (once per page load).
+fn watch_reachability(vault: Vault, session: Session) {
+    SHOWN.with(|s| *s.borrow_mut() = Some((vault, session)));
+    if WATCHING.with(|w| w.replace(true)) {
+        return;
+    }
+    http::on_reachability(|reachable| {
+        if let Some((vault, session)) = SHOWN.with(|s| *s.borrow()).filter(|_| reachable) {
+            back_online(vault, session);
+        }
+    });
+}
+
+/// Coffer answers again: what failed for want of it is tried again, what said so goes away.
+fn back_online(vault: Vault, session: Session) {
+    // `None`: the page that registered is gone.
+    let Some(load_error) = vault.load_error.try_get_untracked() else {
+        return;
+    };
+    if vault.notice.try_get_untracked().flatten() == Some(HttpError::Network.message()) {
+        vault.notice.set(None);
+    }
+    if load_error.is_some() {
+        refresh(vault, session);
+    }
 }
 
 /// A row with the decrypted `metadata` (its name made safe) of a file from `source`.
@@ -143,6 +179,18 @@ fn failed(session: Session, e: &HttpError) -> String {
     e.message()
 }
 
+/// Why the file list did not load, in words; one that failed for want of the server loads again
+/// by itself once it answers.
+fn load_failed(session: Session, e: &HttpError) -> String {
+    if e.outage() {
+        "Could not reach Coffer to load your files. The list loads again by itself as soon as \
+         Coffer answers."
+            .into()
+    } else {
+        failed(session, e)
+    }
+}
+
 /// Files in the first page: enough for the first screen, small enough to show at once.
 const FIRST_PAGE: u32 = 100;
 /// Files per later page, loaded in the background.
@@ -191,6 +239,7 @@ async fn sort_page(keys: &UnlockedKeys, legacy_allowed: bool, files: &[FileInfo]
 /// once; the rest load, decrypt and join the list (and search) in the background. A newer
 /// refresh supersedes an older one still paging.
 pub fn refresh(vault: Vault, session: Session) {
+    watch_reachability(vault, session);
     let generation = vault.load_generation.get_value() + 1;
     vault.load_generation.set_value(generation);
     let current = move || vault.load_generation.get_value() == generation;
@@ -201,7 +250,7 @@ pub fn refresh(vault: Vault, session: Session) {
         let state = match account_record::load(&keys).await {
             Ok(loaded) => loaded.state,
             Err(e) => {
-                vault.load_error.set(Some(failed(session, &e)));
+                vault.load_error.set(Some(load_failed(session, &e)));
                 vault.loaded.set(true);
                 return;
             }
@@ -227,7 +276,7 @@ pub fn refresh(vault: Vault, session: Session) {
                 Ok(list) => list,
                 Err(e) => {
                     if current() {
-                        vault.load_error.set(Some(failed(session, &e)));
+                        vault.load_error.set(Some(load_failed(session, &e)));
                         vault.loaded.set(true);
                         vault.more_to_load.set(false);
                     }
@@ -341,6 +390,7 @@ fn new_transfer(
         rate: RwSignal::new(0.0),
         state: RwSignal::new(TransferState::Running),
         restartable: RwSignal::new(false),
+        folded: RwSignal::new(false),
     };
     let transfer = match vault.owner.get_value() {
         Some(owner) => owner.with(make),
@@ -352,33 +402,135 @@ fn new_transfer(
 
 /// Least time between two progress redraws of a transfer row.
 const PROGRESS_EVERY_MS: f64 = 200.0;
+/// How long a finished row stays open before it folds into the "done" line.
+const FOLD_AFTER_MS: u32 = 6000;
+/// How often the "next try in N s" of a reconnecting row is redrawn.
+const COUNTDOWN_EVERY_MS: u32 = 250;
 
-fn track(transfer: &Transfer) -> (web_sys::AbortSignal, Rc<dyn Fn(u64)>) {
+/// What a running transfer reports to: its abort signal, its progress, and its outage.
+struct Tracked {
+    signal: web_sys::AbortSignal,
+    progress: Rc<dyn Fn(u64)>,
+    reconnect: Reconnect,
+}
+
+fn track(transfer: &Transfer) -> Tracked {
     let controller = AbortController::new().expect("AbortController exists in every browser");
     let signal = controller.signal();
     ABORTS.with(|a| a.borrow_mut().insert(transfer.id, controller));
-    let started = now_ms();
-    let shown = std::cell::Cell::new(f64::NEG_INFINITY);
+    let shown = Cell::new(f64::NEG_INFINITY);
+    let pace = Rc::new(RefCell::new(Pace::new()));
     let (done, rate, total) = (transfer.done, transfer.rate, transfer.total);
     // The row is redrawn at most every PROGRESS_EVERY_MS (and at the end): a redraw per 2 MiB
     // batch costs the page's main thread style, layout and paint work it needs for the transfer.
-    let progress = Rc::new(move |bytes: u64| {
-        let now = now_ms();
-        if now - shown.get() < PROGRESS_EVERY_MS && bytes < total {
+    let progress = {
+        let pace = pace.clone();
+        Rc::new(move |bytes: u64| {
+            let now = now_ms();
+            if now - shown.get() < PROGRESS_EVERY_MS && bytes < total {
+                return;
+            }
+            shown.set(now);
+            done.set(bytes);
+            if let Some(r) = pace.borrow_mut().update(now, bytes) {
+                rate.set(r);
+            }
+        })
+    };
+    let reconnect = Rc::new(RowOutage {
+        backoff: Rc::new(RefCell::new(Backoff::default())),
+        state: transfer.state,
+        done,
+        pace,
+        counting_down: Rc::new(Cell::new(false)),
+    });
+    Tracked {
+        signal,
+        progress,
+        reconnect,
+    }
+}
+
+/// A transfer row's side of an outage: when to try again ([`Backoff`]), and the words on the row
+/// while it waits. Once the transfer has ended (a cancel sent again in the background) the row
+/// is left as it is.
+struct RowOutage {
+    backoff: Rc<RefCell<Backoff>>,
+    state: RwSignal<TransferState>,
+    done: RwSignal<u64>,
+    pace: Rc<RefCell<Pace>>,
+    /// A countdown task is running.
+    counting_down: Rc<Cell<bool>>,
+}
+
+impl RowOutage {
+    /// Puts the countdown on the row, if it is still going. `false` once it is not.
+    fn show(state: RwSignal<TransferState>, backoff: &Backoff) -> bool {
+        let Some(now) = state.try_get_untracked() else {
+            return false;
+        };
+        if !now.is_active() {
+            return false;
+        }
+        let next = TransferState::Reconnecting {
+            next_try_in: backoff.next_try_in(now_ms()),
+        };
+        if now != next {
+            state.set(next);
+        }
+        true
+    }
+}
+
+impl Outage for RowOutage {
+    fn failed(&self, now_ms: f64) -> f64 {
+        let due = self.backoff.borrow_mut().failed(now_ms);
+        Self::show(self.state, &self.backoff.borrow());
+        if !self.counting_down.replace(true) {
+            let (backoff, state, counting) =
+                (self.backoff.clone(), self.state, self.counting_down.clone());
+            spawn_local(async move {
+                loop {
+                    sleep_ms(COUNTDOWN_EVERY_MS).await;
+                    let out = backoff.borrow().is_out();
+                    if !out || !Self::show(state, &backoff.borrow()) {
+                        break;
+                    }
+                }
+                counting.set(false);
+            });
+        }
+        due
+    }
+
+    fn answered(&self) {
+        if !self.backoff.borrow_mut().answered() {
             return;
         }
-        shown.set(now);
-        done.set(bytes);
-        let seconds = (now - started) / 1000.0;
-        if seconds > 0.05 {
-            rate.set(bytes as f64 / seconds);
+        if let Some(TransferState::Reconnecting { .. }) = self.state.try_get_untracked() {
+            self.state.set(TransferState::Running);
         }
-    });
-    (signal, progress)
+        let done = self.done.try_get_untracked().unwrap_or(0);
+        self.pace.borrow_mut().resume(now_ms(), done);
+    }
 }
 
 fn untrack(transfer: &Transfer) {
     ABORTS.with(|a| a.borrow_mut().remove(&transfer.id));
+}
+
+/// Ends a transfer's row: a row that finished well (or was cancelled) folds into the list's
+/// "done" line a few seconds later.
+fn finish(transfer: &Transfer, state: TransferState) {
+    let folds = matches!(state, TransferState::Done(_) | TransferState::Cancelled);
+    transfer.state.set(state);
+    if folds {
+        let folded = transfer.folded;
+        spawn_local(async move {
+            sleep_ms(FOLD_AFTER_MS).await;
+            folded.try_set(true);
+        });
+    }
 }
 
 /// Stops a running transfer.
@@ -444,14 +596,18 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
             return;
         }
     }
-    let (signal, progress) = track(&transfer);
+    let Tracked {
+        signal,
+        progress,
+        reconnect,
+    } = track(&transfer);
     spawn_local(async move {
         let upload_id = Rc::new(RefCell::new(None::<String>));
         let result = match &interrupted {
             None => match Source::file(&file) {
                 Ok(source) => {
                     let remember = upload_id.clone();
-                    upload::upload_new(source, &keys, &signal, progress, move |id| {
+                    upload::upload_new(source, &keys, &signal, progress, &reconnect, move |id| {
                         ACTIVE.with(|a| a.borrow_mut().insert(id.to_string()));
                         *remember.borrow_mut() = Some(id.to_string());
                     })
@@ -469,7 +625,7 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
                 vault
                     .interrupted
                     .update(|list| list.retain(|i| i.info.upload_id != info.upload_id));
-                upload::resume(&file, record, info, &keys, &signal, progress).await
+                upload::resume(&file, record, info, &keys, &signal, progress, &reconnect).await
             }
             Some(_) => Err(UploadError::Protocol),
         };
@@ -477,27 +633,30 @@ pub fn start_upload(vault: Vault, session: Session, file: File, interrupted: Opt
         if let Some(id) = upload_id.borrow().as_ref() {
             ACTIVE.with(|a| a.borrow_mut().remove(id));
         }
-        transfer.state.set(match result {
-            Ok(_) => TransferState::Done("Encrypted and stored.".into()),
-            Err(UploadError::Cancelled) => TransferState::Cancelled,
-            Err(e) => {
-                if let UploadError::Http(http) = &e {
-                    failed(session, http);
+        finish(
+            &transfer,
+            match result {
+                Ok(_) => TransferState::Done("Encrypted and stored.".into()),
+                Err(UploadError::Cancelled) => TransferState::Cancelled,
+                Err(e) => {
+                    if let UploadError::Http(http) = &e {
+                        failed(session, http);
+                    }
+                    if matches!(
+                        e,
+                        UploadError::ChangedSinceStart | UploadError::CannotResume
+                    ) {
+                        RESTARTS.with(|r| r.borrow_mut().insert(transfer.id, file.clone()));
+                        transfer.restartable.set(true);
+                    }
+                    let mut message = e.message();
+                    if e.resumable() {
+                        message.push_str(" You can resume this upload from this page.");
+                    }
+                    TransferState::Failed(message)
                 }
-                if matches!(
-                    e,
-                    UploadError::ChangedSinceStart | UploadError::CannotResume
-                ) {
-                    RESTARTS.with(|r| r.borrow_mut().insert(transfer.id, file.clone()));
-                    transfer.restartable.set(true);
-                }
-                let mut message = e.message();
-                if e.resumable() {
-                    message.push_str(" You can resume this upload from this page.");
-                }
-                TransferState::Failed(message)
-            }
-        });
+            },
+        );
         refresh(vault, session);
     });
 }
@@ -525,20 +684,24 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
             row.ciphertext_size,
             row.size,
         );
-        let (signal, progress) = track(&transfer);
+        let Tracked {
+            signal,
+            progress,
+            reconnect,
+        } = track(&transfer);
         let result = async {
-            let id = file_id_from_hex(&row.id).ok_or(DownloadError::NotCoffer)?;
-            let key = file_key(&keys, &row).ok_or(DownloadError::WrongKey)?;
-            let stream = fetch_content(&row.content_url, &[], row.ciphertext_size, &signal).await;
-            let stream = match stream {
-                Ok(stream) => stream,
+            let opened = file_id_from_hex(&row.id)
+                .ok_or(DownloadError::NotCoffer)
+                .and_then(|id| Ok((id, file_key(&keys, &row).ok_or(DownloadError::WrongKey)?)));
+            let (id, key) = match opened {
+                Ok(opened) => opened,
                 Err(e) => {
                     sink.abort().await;
                     return Err(e);
                 }
             };
-            decrypt_into(
-                &stream,
+            download_into(
+                &row.content_url,
                 &key,
                 Expected {
                     file: Expect::File(&id),
@@ -546,23 +709,27 @@ pub fn start_download(vault: Vault, session: Session, row: FileRow) {
                     content: row.content,
                 },
                 sink,
-                Some(&signal),
+                &signal,
                 &*progress,
+                &reconnect,
             )
             .await
         }
         .await;
         untrack(&transfer);
-        transfer.state.set(match result {
-            Ok(()) => TransferState::Done("Decrypted and saved.".into()),
-            Err(DownloadError::Cancelled) => TransferState::Cancelled,
-            Err(e) => {
-                if let DownloadError::Http(http) = &e {
-                    failed(session, http);
+        finish(
+            &transfer,
+            match result {
+                Ok(()) => TransferState::Done("Decrypted and saved.".into()),
+                Err(DownloadError::Cancelled) => TransferState::Cancelled,
+                Err(e) => {
+                    if let DownloadError::Http(http) = &e {
+                        failed(session, http);
+                    }
+                    TransferState::Failed(e.message())
                 }
-                TransferState::Failed(e.message())
-            }
-        });
+            },
+        );
     });
 }
 
@@ -684,7 +851,11 @@ pub fn start_reencrypt(vault: Vault, session: Session, row: FileRow) {
         ciphertext_size_of(row.size).unwrap_or(0),
         row.size,
     );
-    let (signal, progress) = track(&transfer);
+    let Tracked {
+        signal,
+        progress,
+        reconnect,
+    } = track(&transfer);
     spawn_local(async move {
         let metadata = FileMetadata {
             name: row.name.clone(),
@@ -700,6 +871,7 @@ pub fn start_reencrypt(vault: Vault, session: Session, row: FileRow) {
             row.content,
             &signal,
             progress,
+            &reconnect,
         )
         .await;
         untrack(&transfer);
@@ -719,12 +891,10 @@ pub fn start_reencrypt(vault: Vault, session: Session, row: FileRow) {
                         done.dropped.join(", ")
                     ));
                 }
-                transfer
-                    .state
-                    .set(TransferState::Done("Re-encrypted.".into()));
+                finish(&transfer, TransferState::Done("Re-encrypted.".into()));
                 vault.notice.set(Some(words));
             }
-            Err(e) => transfer.state.set(TransferState::Failed(e.message())),
+            Err(e) => finish(&transfer, TransferState::Failed(e.message())),
         }
         refresh(vault, session);
     });

@@ -7,6 +7,22 @@ use super::*;
 #[component]
 pub(super) fn Dialogs() -> impl IntoView {
     let vault = use_vault();
+    // What had focus before a dialog opened (the menu item that opened it): focus goes back
+    // there, or to what stands for it, when the dialog closes.
+    let opener = Opener(StoredValue::new_local(None));
+    provide_context(opener);
+    #[cfg(feature = "hydrate")]
+    {
+        let on_focus = window_event_listener(ev::focusin, move |ev: ev::FocusEvent| {
+            if vault.dialog.with_untracked(Option::is_none) {
+                let target = ev
+                    .target()
+                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok());
+                opener.0.set_value(target);
+            }
+        });
+        on_cleanup(move || on_focus.remove());
+    }
     move || {
         vault.dialog.get().map(|dialog| match dialog {
             Dialog::Rename(row) => view! { <RenameDialog row/> }.into_any(),
@@ -19,7 +35,19 @@ pub(super) fn Dialogs() -> impl IntoView {
     }
 }
 
-/// A modal box: Escape or the backdrop closes it; focus goes to `focus` when it opens.
+/// The element that last had focus outside a dialog.
+#[derive(Clone, Copy)]
+struct Opener(StoredValue<Option<OpenerElement>, LocalStorage>);
+
+#[cfg(feature = "hydrate")]
+type OpenerElement = web_sys::HtmlElement;
+#[cfg(not(feature = "hydrate"))]
+type OpenerElement = ();
+
+/// A modal box for the vault's dialogs. Focus goes to `focus` (or the box) when it opens, stays
+/// inside while it is open (Tab and Shift+Tab cycle through its controls), and goes back to
+/// what opened it when it closes. Escape closes it in every state, also where focus fell to
+/// the page (a button disabled while it works), as does a click on the backdrop.
 #[component]
 pub(crate) fn Modal(
     title: String,
@@ -41,6 +69,28 @@ pub(crate) fn Modal(
         #[cfg(not(feature = "hydrate"))]
         let _ = (focus, panel);
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let back_to = focus_trap::ReturnTo::of(use_context::<Opener>());
+        let keys = window_event_listener(ev::keydown, move |ev: ev::KeyboardEvent| {
+            match ev.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    vault.dialog.set(None);
+                }
+                "Tab" => {
+                    if let Some(panel) = panel.get_untracked() {
+                        focus_trap::keep_tab_inside(&panel, &ev);
+                    }
+                }
+                _ => {}
+            }
+        });
+        on_cleanup(move || {
+            keys.remove();
+            back_to.restore();
+        });
+    }
     view! {
         <div class="backdrop" on:click=move |_| vault.dialog.set(None)></div>
         <div
@@ -49,16 +99,144 @@ pub(crate) fn Modal(
             aria-modal="true"
             aria-labelledby="dialog-title"
             tabindex="-1"
+            data-testid="dialog"
             node_ref=panel
-            on:keydown=move |ev: ev::KeyboardEvent| {
-                if ev.key() == "Escape" {
-                    vault.dialog.set(None);
-                }
-            }
         >
             <h2 id="dialog-title">{title}</h2>
             {children()}
         </div>
+    }
+}
+
+/// Keeping focus in an open dialog and giving it back afterwards (browser only).
+#[cfg(feature = "hydrate")]
+mod focus_trap {
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{Element, HtmlElement, KeyboardEvent};
+
+    const FOCUSABLE: &str =
+        "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), \
+        select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+
+    /// The controls inside `panel` that Tab can reach, in order.
+    fn focusable(panel: &Element) -> Vec<HtmlElement> {
+        // `querySelectorAll` through JS: its NodeList type is not among web-sys's enabled features.
+        let list = js_sys::Reflect::get(panel, &"querySelectorAll".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call1(panel, &FOCUSABLE.into()).ok());
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        js_sys::Array::from(&list)
+            .iter()
+            .filter_map(|node| node.dyn_into::<HtmlElement>().ok())
+            .filter(shown)
+            .collect()
+    }
+
+    /// Laid out (not `display: none`, not inside a closed `<details>`, not `hidden`).
+    fn shown(element: &HtmlElement) -> bool {
+        element.offset_width() > 0 || element.offset_height() > 0
+    }
+
+    fn active() -> Option<Element> {
+        web_sys::window()?.document()?.active_element()
+    }
+
+    /// Tab on the last control goes to the first, Shift+Tab on the first to the last; from
+    /// outside the dialog (focus fell to the page) either goes back in.
+    pub(super) fn keep_tab_inside(panel: &HtmlElement, ev: &KeyboardEvent) {
+        let controls = focusable(panel);
+        let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+            ev.prevent_default();
+            let _ = panel.focus();
+            return;
+        };
+        let current = active();
+        let at = |el: &HtmlElement| current.as_ref().is_some_and(|c| c == el.as_ref());
+        let inside = current
+            .as_ref()
+            .is_some_and(|c| panel.contains(Some(c.as_ref())) && c != panel.as_ref() as &Element);
+        let next = if ev.shift_key() {
+            (!inside || at(first)).then_some(last)
+        } else {
+            (!inside || at(last)).then_some(first)
+        };
+        if let Some(next) = next {
+            ev.prevent_default();
+            let _ = next.focus();
+        }
+    }
+
+    /// Where focus goes when a dialog closes: the control that opened it if it is still shown;
+    /// for a choice in a row's "More" menu (closed by then), that menu's button; if the row was
+    /// drawn again (a rename), the same row's menu button; else the page's main area.
+    /// (The opener stays in the vault's [`Opener`](super::Opener), which only changes while no
+    /// dialog is open; the row is noted now, while the opener is still in it.)
+    pub(super) struct ReturnTo {
+        opener: Option<super::Opener>,
+        row_id: Option<String>,
+    }
+
+    impl ReturnTo {
+        pub(super) fn of(opener: Option<super::Opener>) -> Self {
+            let row_id = opener
+                .and_then(|o| o.0.try_get_value().flatten())
+                .and_then(|o| o.closest("[data-file-id]").ok().flatten())
+                .and_then(|row| row.get_attribute("data-file-id"));
+            Self { opener, row_id }
+        }
+
+        /// Moves focus once the page has redrawn without the dialog.
+        pub(super) fn restore(self) {
+            let Self { opener, row_id } = self;
+            set_timeout(
+                move || {
+                    let opener = opener.and_then(|o| o.0.try_get_value().flatten());
+                    // The first that really takes focus: a control in a closed menu may still
+                    // measure as laid out, but cannot be focused.
+                    for target in Self::candidates(opener, row_id) {
+                        let _ = target.focus();
+                        if active().is_some_and(|a| a == *target.as_ref()) {
+                            return;
+                        }
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
+        }
+
+        fn candidates(opener: Option<HtmlElement>, row_id: Option<String>) -> Vec<HtmlElement> {
+            let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+                return Vec::new();
+            };
+            let menu_button = |el: &HtmlElement| {
+                el.closest("details")
+                    .ok()
+                    .flatten()
+                    .and_then(|d| d.query_selector(":scope > summary").ok().flatten())
+                    .and_then(|s| s.dyn_into::<HtmlElement>().ok())
+            };
+            let by_id = |selector: String| {
+                document
+                    .query_selector(&selector)
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.dyn_into::<HtmlElement>().ok())
+            };
+            [
+                opener.clone(),
+                opener.as_ref().and_then(menu_button),
+                row_id.and_then(|id| by_id(format!("[data-file-id='{id}'] details > summary"))),
+                by_id("#main".into()),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|el| el.is_connected() && shown(el))
+            .collect()
+        }
     }
 }
 

@@ -15,11 +15,11 @@ mod share;
 mod table;
 mod transfers;
 
-pub(crate) use dialogs::Modal;
 use dialogs::Dialogs;
+pub(crate) use dialogs::Modal;
 use table::FileTable;
-pub(crate) use transfers::Transfers;
 use transfers::InterruptedUploads;
+pub(crate) use transfers::Transfers;
 
 use leptos::{ev, prelude::*};
 use leptos_meta::Title;

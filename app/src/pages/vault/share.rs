@@ -142,12 +142,18 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
                     username: found.username,
                     status: found.status,
                 })),
-                Err(e) => error.set(Some(e.message())),
+                Err(e) => error.set(Some(look_up_failure(&name, &e))),
             }
             busy.set(false);
+            // The disabled "Look up" button lost focus: give it to the name, to correct it.
+            if error.get_untracked().is_some() {
+                if let Some(input) = input.get_untracked() {
+                    let _ = input.focus();
+                }
+            }
         });
         #[cfg(not(feature = "hydrate"))]
-        let _ = session;
+        let _ = (session, input);
     };
 
     view! {
@@ -157,6 +163,10 @@ pub(super) fn ShareDialog(row: FileRow) -> impl IntoView {
                 <input id="share-username" type="text" required autocomplete="off" bind:value=username node_ref=input/>
                 <div class="button-row">
                     <button type="submit" class="secondary" disabled=move || busy.get()>"Look up"</button>
+                    // Until a key is found; then the grant form's row has the one Cancel.
+                    <Show when=move || checked.with(Option::is_none)>
+                        <CancelButton/>
+                    </Show>
                 </div>
             </form>
             <ErrorMessage error/>
@@ -251,7 +261,7 @@ fn GrantForm(row: FileRow, found: Checked, state: GrantState) -> impl IntoView {
             }
         });
         #[cfg(not(feature = "hydrate"))]
-        let _ = (row, mark_verified, c, what, ends_after, session);
+        let _ = (row, mark_verified, c, what, ends_after, session, vault);
     };
     let act = StoredValue::new(act);
 
@@ -302,9 +312,31 @@ fn GrantForm(row: FileRow, found: Checked, state: GrantState) -> impl IntoView {
                             on:click=move |_| act.with_value(|a| a(Act::Share))>"Share"</button>
                     }.into_any()
                 }}
-                <button type="button" class="secondary" on:click=move |_| vault.dialog.set(None)>"Cancel"</button>
+                <CancelButton/>
             </div>
         </div>
+    }
+}
+
+/// Closes the dialog without sharing.
+#[component]
+fn CancelButton() -> impl IntoView {
+    let vault = use_vault();
+    view! {
+        <button type="button" class="secondary" on:click=move |_| vault.dialog.set(None)>"Cancel"</button>
+    }
+}
+
+/// Why the look-up failed, in words: a name nobody has is said as such (the generic words for
+/// a 404 are about files and uploads).
+#[cfg(feature = "hydrate")]
+fn look_up_failure(name: &str, e: &crate::client::http::HttpError) -> String {
+    use crate::client::http::HttpError;
+    match e {
+        HttpError::Status { status: 404, .. } => {
+            format!("No Coffer user is called ‘{name}’. Check the spelling.")
+        }
+        e => e.message(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The file table: sorting, search, the rows in view of a long list, a row's actions.
+//! The file table: sorting (by the column headers, or on a phone, where they are hidden, by the
+//! "Sort by" choice), search, the rows in view of a long list, a row's actions.
 
 use leptos::{html, prelude::*};
 
@@ -10,6 +11,16 @@ const VIRTUAL_FROM: usize = 300;
 /// Rows rendered above and below the ones in view.
 const OVERSCAN: usize = 25;
 
+/// The orders the "Sort by" choice offers (the column headers reach the same ones).
+const SORT_CHOICES: [(&str, SortKey, bool, &str); 6] = [
+    ("date-desc", SortKey::Date, false, "Newest first"),
+    ("date-asc", SortKey::Date, true, "Oldest first"),
+    ("name-asc", SortKey::Name, true, "Name A–Z"),
+    ("name-desc", SortKey::Name, false, "Name Z–A"),
+    ("size-desc", SortKey::Size, false, "Largest first"),
+    ("size-asc", SortKey::Size, true, "Smallest first"),
+];
+
 #[component]
 pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
     let vault = use_vault();
@@ -18,6 +29,7 @@ pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
         let (key, ascending) = sort.get();
         visible_rows(&vault.files.read(), &query.read(), key, ascending)
     });
+    let namesakes = Memo::new(move |_| model::namesake_numbers(&vault.files.read()));
     // What of the table is in view, in pixels from its body's top, and how tall a row is.
     let tbody: NodeRef<html::Tbody> = NodeRef::new();
     let view_top = RwSignal::new(0.0_f64);
@@ -69,8 +81,9 @@ pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
             measure();
         });
     }
-    let spacer =
-        move |rows_hidden: usize| format!("height: {}px", rows_hidden as f64 * row_height.get());
+    // Set through the CSSOM (`style:height`), which the page's CSP allows; a `style` attribute
+    // it would refuse (no 'unsafe-inline' for styles).
+    let spacer = move |rows_hidden: usize| format!("{}px", rows_hidden as f64 * row_height.get());
     let header = move |key: SortKey, label: &'static str| {
         let toggle = move |_| {
             sort.update(|(k, ascending)| {
@@ -102,6 +115,7 @@ pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
     view! {
         <Show when=move || vault.loaded.get() fallback=|| view! { <p class="muted">"Loading your files…"</p> }>
             <Show when=move || !vault.files.read().is_empty() fallback=EmptyState>
+                <SortChoice sort/>
                 <table class="files" class:virtual=virtual_rows data-testid="file-table">
                     <caption class="visually-hidden">"Your files"</caption>
                     <thead>
@@ -114,18 +128,18 @@ pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
                     </thead>
                     <tbody node_ref=tbody>
                         <tr class="spacer" aria-hidden="true" hidden=move || window.get().0 == 0
-                            style=move || spacer(window.get().0)></tr>
+                            style:height=move || spacer(window.get().0)></tr>
                         <For
                             each=move || {
                                 let (start, end) = window.get();
                                 rows.read()[start..end].to_vec()
                             }
                             key=|row| (row.id.clone(), row.name.clone())
-                            children=move |row| view! { <FileRowView row/> }
+                            children=move |row| view! { <FileRowView row namesakes/> }
                         />
                         <tr class="spacer" aria-hidden="true"
                             hidden=move || window.get().1 == rows.read().len()
-                            style=move || spacer(rows.read().len() - window.get().1)></tr>
+                            style:height=move || spacer(rows.read().len() - window.get().1)></tr>
                     </tbody>
                 </table>
                 <p class="muted" hidden=move || !rows.read().is_empty()>
@@ -142,6 +156,35 @@ pub(super) fn FileTable(query: RwSignal<String>) -> impl IntoView {
     }
 }
 
+/// The sort order as one choice: the column headers are hidden on a phone, and with them their
+/// sort buttons.
+#[component]
+fn SortChoice(sort: RwSignal<(SortKey, bool)>) -> impl IntoView {
+    let current = move || {
+        let (key, ascending) = sort.get();
+        SORT_CHOICES
+            .iter()
+            .find(|(_, k, a, _)| *k == key && *a == ascending)
+            .map_or("date-desc", |(value, ..)| *value)
+    };
+    let on_change = move |ev| {
+        let value = event_target_value(&ev);
+        if let Some((_, key, ascending, _)) = SORT_CHOICES.iter().find(|(v, ..)| *v == value) {
+            sort.set((*key, *ascending));
+        }
+    };
+    view! {
+        <div class="sort-choice">
+            <label for="sort-by">"Sort by"</label>
+            <select id="sort-by" on:change=on_change prop:value=current>
+                {SORT_CHOICES.iter().map(|(value, _, _, label)| view! {
+                    <option value=*value selected=move || current() == *value>{*label}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn EmptyState() -> impl IntoView {
     view! {
@@ -154,7 +197,11 @@ fn EmptyState() -> impl IntoView {
 }
 
 #[component]
-fn FileRowView(row: FileRow) -> impl IntoView {
+fn FileRowView(
+    row: FileRow,
+    /// Numbers of files that share their name with another (see `model::namesake_numbers`).
+    namesakes: Memo<std::collections::HashMap<String, usize>>,
+) -> impl IntoView {
     let vault = use_vault();
     let session = use_session();
     let (icon, kind) = type_icon(&row.mime);
@@ -182,6 +229,7 @@ fn FileRowView(row: FileRow) -> impl IntoView {
     let share_row = row.clone();
     let link_row = row.clone();
     let access_row = row.clone();
+    let namesake_id = row.id.clone();
     let menu: NodeRef<html::Details> = NodeRef::new();
     // Any choice in the menu closes it.
     let close_menu = move |_| {
@@ -196,9 +244,18 @@ fn FileRowView(row: FileRow) -> impl IntoView {
                 <span class=format!("type-badge type-{}", icon.to_lowercase()) aria-hidden="true" title=kind>{icon}</span>
                 <span class="visually-hidden">{kind}": "</span>
                 <span class="file-name" data-testid="file-name">{name.clone()}</span>
+                {move || namesakes.read().get(&namesake_id).map(|n| view! {
+                    " "
+                    <span class="namesake" data-testid="namesake"
+                        title=format!("Other files have this name; this one was uploaded as number {n}")>
+                        <span class="visually-hidden">"number "</span>{format!("({n})")}
+                    </span>
+                })}
             </td>
             <td class="size">{human_bytes(row.size)}</td>
-            <td class="date">{human_date(row.created_at)}</td>
+            <td class="date">
+                <span class="visually-hidden">"Uploaded "</span>{human_date(row.created_at)}
+            </td>
             <td class="actions">
                 <button type="button" on:click=on_download
                     aria-label=format!("Download {name}")>"Download"</button>
@@ -235,4 +292,3 @@ fn FileRowView(row: FileRow) -> impl IntoView {
         </tr>
     }
 }
-

@@ -2,15 +2,49 @@
 
 use leptos::{ev, prelude::*};
 
-use super::*;
+use super::{
+    model::{shown_rows, Folded},
+    *,
+};
 
 #[component]
 pub(crate) fn Transfers() -> impl IntoView {
     let vault = use_vault();
+    // Folded rows shown again; open rows beyond the first few shown.
+    let show_folded = RwSignal::new(false);
+    let show_all = RwSignal::new(false);
     let clear = move |_| {
         vault
             .transfers
-            .update(|t| t.retain(|t| t.state.get_untracked() == TransferState::Running))
+            .update(|t| t.retain(|t| t.state.get_untracked().is_active()));
+        show_folded.set(false);
+        show_all.set(false);
+    };
+    // Which rows show, by id, and what the folded ones add up to.
+    let layout = Memo::new(move |_| {
+        let list = vault.transfers.get();
+        let folded: Vec<bool> = list.iter().map(|t| t.folded.get()).collect();
+        let (shown, held_back) = shown_rows(&folded, show_folded.get(), show_all.get());
+        let mut summary = Folded::default();
+        for t in list.iter().filter(|t| t.folded.get()) {
+            summary.add(t.kind, &t.state.get());
+        }
+        let shown: Vec<u64> = list
+            .iter()
+            .zip(shown)
+            .filter_map(|(t, shown)| shown.then_some(t.id))
+            .collect();
+        (shown, held_back, summary)
+    });
+    let more_label = move || {
+        let held_back = layout.with(|l| l.1);
+        if show_all.get() {
+            "Show fewer transfers".to_string()
+        } else if held_back == 1 {
+            "Show 1 more transfer".to_string()
+        } else {
+            format!("Show {held_back} more transfers")
+        }
     };
     view! {
         <Show when=move || !vault.transfers.read().is_empty()>
@@ -19,20 +53,43 @@ pub(crate) fn Transfers() -> impl IntoView {
                     <h2 id="transfers-title">"Transfers"</h2>
                     <button type="button" class="link-button" on:click=clear>"Clear finished"</button>
                 </div>
-                <ul>
+                <ul id="transfer-list">
                     <For
                         each=move || vault.transfers.get()
                         key=|t| t.id
-                        children=move |t| view! { <TransferRow t/> }
+                        children=move |t| {
+                            let id = t.id;
+                            let hidden = Signal::derive(move || !layout.with(|l| l.0.contains(&id)));
+                            view! { <TransferRow t hidden/> }
+                        }
                     />
                 </ul>
+                <div class="transfer-folds">
+                    <Show when=move || show_all.get() || layout.with(|l| l.1 > 0)>
+                        <button type="button" class="link-button" aria-controls="transfer-list"
+                            aria-expanded=move || show_all.get().to_string()
+                            on:click=move |_| show_all.update(|s| *s = !*s)>{more_label}</button>
+                    </Show>
+                    <Show when=move || layout.with(|l| l.2.total() > 0)>
+                        <span class="transfers-done" data-testid="transfers-done">
+                            {move || layout.with(|l| l.2.words())}
+                        </span>
+                        <button type="button" class="link-button" data-testid="transfers-done-toggle"
+                            aria-controls="transfer-list"
+                            aria-expanded=move || show_folded.get().to_string()
+                            on:click=move |_| show_folded.update(|s| *s = !*s)>
+                            {move || if show_folded.get() { "Hide" } else { "Show" }}
+                            <span class="visually-hidden">" finished transfers"</span>
+                        </button>
+                    </Show>
+                </div>
             </section>
         </Show>
     }
 }
 
 #[component]
-fn TransferRow(t: Transfer) -> impl IntoView {
+fn TransferRow(t: Transfer, #[prop(into)] hidden: Signal<bool>) -> impl IntoView {
     let Transfer {
         id,
         kind,
@@ -43,6 +100,7 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         rate,
         state,
         restartable,
+        folded,
     } = t;
     // Progress counts ciphertext; the row speaks in the file's own bytes.
     let plain = move |bytes: u64| -> u64 {
@@ -56,9 +114,10 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         TransferKind::Upload => "Uploading",
         TransferKind::Download => "Downloading",
     };
-    let running = move || state.get() == TransferState::Running;
+    let active = move || state.get().is_active();
     let state_name = move || match state.get() {
         TransferState::Running => "running",
+        TransferState::Reconnecting { .. } => "reconnecting",
         TransferState::Done(_) => "done",
         TransferState::Failed(_) => "failed",
         TransferState::Cancelled => "cancelled",
@@ -68,18 +127,23 @@ fn TransferRow(t: Transfer) -> impl IntoView {
             TransferKind::Upload => "Encrypting and uploading…".to_string(),
             TransferKind::Download => "Downloading and decrypting…".to_string(),
         },
+        TransferState::Reconnecting { .. } => "Reconnecting…".to_string(),
         TransferState::Done(words) | TransferState::Failed(words) => words,
         TransferState::Cancelled => "Cancelled.".to_string(),
     };
     let figures = move || {
         let done_now = done.get();
-        let rate = rate.get();
+        let running = state.get() == TransferState::Running;
+        if running && done_now == 0 {
+            return "Starting…".to_string();
+        }
         let mut text = format!(
             "{} of {}",
             human_bytes(plain(done_now)),
             human_bytes(plain_total)
         );
-        if state.get() == TransferState::Running && rate > 0.0 {
+        let rate = rate.get();
+        if running && rate > 0.0 {
             text.push_str(&format!(" · {}/s", human_bytes(plain(rate as u64))));
             text.push_str(&format!(
                 " · {} left",
@@ -104,15 +168,26 @@ fn TransferRow(t: Transfer) -> impl IntoView {
         let _ = id;
     };
     view! {
-        <li class="transfer" data-testid="transfer" data-state=state_name>
+        <li class="transfer" data-testid="transfer" data-state=state_name
+            data-folded=move || folded.get().to_string() hidden=move || hidden.get()>
             <div class="transfer-line">
                 <span class="file-name">{name.clone()}</span>
                 <span
                     class="transfer-status"
                     class:error=move || matches!(state.get(), TransferState::Failed(_))
+                    class:waiting=move || matches!(state.get(), TransferState::Reconnecting { .. })
                     role=move || if matches!(state.get(), TransferState::Failed(_)) { "alert" } else { "status" }
                 >{status}</span>
-                <Show when=running>
+                // Apart from the status, so a screen reader is not told every second.
+                <span class="muted countdown" aria-hidden="true">
+                    {move || match state.get() {
+                        TransferState::Reconnecting { next_try_in } => {
+                            TransferState::next_try_words(next_try_in)
+                        }
+                        _ => String::new(),
+                    }}
+                </span>
+                <Show when=active>
                     <button type="button" class="link-button" on:click=cancel
                         aria-label=cancel_label.clone()>"Cancel"</button>
                 </Show>
@@ -207,4 +282,3 @@ fn InterruptedRow(i: Interrupted) -> impl IntoView {
         </li>
     }
 }
-
