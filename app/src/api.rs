@@ -9,7 +9,10 @@ use coffer_domain::DomainError;
 
 use crate::{
     error::AppError,
-    protocol::accounts::{AccountBundle, ApiTokenInfo, KdfSetup, NewApiToken, RegisterRequest},
+    protocol::accounts::{
+        AccountBundle, ApiTokenInfo, ChangePassword, KdfSetup, NewApiToken, RecoveryReset,
+        RecoverySeal, RegisterRequest, SessionInfo, TokenScope,
+    },
 };
 
 #[cfg(feature = "ssr")]
@@ -63,6 +66,35 @@ mod ctx {
         Ok(domain.authenticate(&presented(domain, &parts()?)).await?)
     }
 
+    /// The caller, who must come with a browser session (not an API token).
+    pub async fn session_caller(domain: &Domain) -> Result<(i64, i64), DomainError> {
+        let caller = caller(domain).await?;
+        let session = caller.require_session()?;
+        Ok((caller.user_id, session))
+    }
+
+    /// The user agent the request came with.
+    pub fn user_agent(parts: &Parts) -> Option<String> {
+        parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Starts a session for `user_id` from this request and sets its cookie.
+    pub async fn start_session(
+        domain: &Domain,
+        parts: &Parts,
+        user_id: i64,
+    ) -> Result<(), DomainError> {
+        let token = domain
+            .create_session(user_id, &client_ip(parts), user_agent(parts).as_deref())
+            .await?;
+        set_cookie(domain.session_cookie(Some(&token)));
+        Ok(())
+    }
+
     pub fn set_cookie(value: String) {
         if let (Some(res), Ok(value)) = (
             use_context::<ResponseOptions>(),
@@ -113,8 +145,7 @@ pub async fn register(request: RegisterRequest) -> Result<AccountBundle, AppErro
             let domain = ctx::domain()?;
             let parts = ctx::parts()?;
             let user_id = domain.register(request, &ctx::client_ip(&parts)).await?;
-            let token = domain.create_session(user_id).await?;
-            ctx::set_cookie(domain.session_cookie(Some(&token)));
+            ctx::start_session(&domain, &parts, user_id).await?;
             domain.account_bundle(user_id).await
         }
         .await,
@@ -137,8 +168,7 @@ pub async fn login(username: String, auth_key: String) -> Result<AccountBundle, 
             if let Some(old) = ctx::presented(&domain, &parts).session_token() {
                 domain.end_session(old).await?;
             }
-            let token = domain.create_session(user_id).await?;
-            ctx::set_cookie(domain.session_cookie(Some(&token)));
+            ctx::start_session(&domain, &parts, user_id).await?;
             domain.account_bundle(user_id).await
         }
         .await,
@@ -168,8 +198,8 @@ pub async fn current_account() -> Result<Option<AccountBundle>, AppError> {
     ctx::respond(
         async {
             let domain = ctx::domain()?;
-            match ctx::caller(&domain).await {
-                Ok(caller) => Ok(Some(domain.account_bundle(caller.user_id).await?)),
+            match ctx::session_caller(&domain).await {
+                Ok((user_id, _)) => Ok(Some(domain.account_bundle(user_id).await?)),
                 Err(DomainError::Unauthenticated(_)) => Ok(None),
                 Err(e) => Err(e),
             }
@@ -180,14 +210,19 @@ pub async fn current_account() -> Result<Option<AccountBundle>, AppError> {
 
 /// Creates an API token (shown once) valid for `days` days.
 #[server(prefix = "/api", endpoint = "tokens/create", input = Json)]
-pub async fn create_api_token(name: String, days: u32) -> Result<NewApiToken, AppError> {
+pub async fn create_api_token(
+    name: String,
+    days: u32,
+    #[server(default)] scopes: Option<Vec<TokenScope>>,
+) -> Result<NewApiToken, AppError> {
     ctx::respond(
         async {
             let domain = ctx::domain()?;
-            let caller = ctx::caller(&domain).await?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
             let lifetime = std::time::Duration::from_secs(u64::from(days) * 86_400);
+            let scopes = scopes.unwrap_or_else(|| vec![TokenScope::Read, TokenScope::Write]);
             domain
-                .create_api_token(caller.user_id, &name, lifetime)
+                .create_api_token(user_id, &name, lifetime, &scopes)
                 .await
         }
         .await,
@@ -200,8 +235,8 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     ctx::respond(
         async {
             let domain = ctx::domain()?;
-            let caller = ctx::caller(&domain).await?;
-            domain.list_api_tokens(caller.user_id).await
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.list_api_tokens(user_id).await
         }
         .await,
     )
@@ -213,8 +248,137 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     ctx::respond(
         async {
             let domain = ctx::domain()?;
-            let caller = ctx::caller(&domain).await?;
-            domain.revoke_api_token(caller.user_id, id).await
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.revoke_api_token(user_id, id).await
+        }
+        .await,
+    )
+}
+
+/// Changes the password: the browser derived the new keys (fresh salt) and re-sealed the
+/// account key; the old auth key proves the old password. Every other session ends; API tokens
+/// too if asked.
+#[server(prefix = "/api", endpoint = "password", input = Json)]
+pub async fn set_new_password(request: ChangePassword) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, session) = ctx::session_caller(&domain).await?;
+            domain
+                .change_password(user_id, Some(session), request, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
+}
+
+/// Stores the account proof of an account that has none yet (sent once after a login, with
+/// the password's auth key).
+#[server(prefix = "/api", endpoint = "account-proof", input = Json)]
+pub async fn set_account_proof(auth_key: String, proof: String) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            let proof = crate::protocol::b64::decode(&proof)
+                .map_err(|_| DomainError::invalid("The account proof is malformed."))?;
+            domain
+                .set_account_proof(user_id, auth_key, proof, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
+}
+
+/// The account key sealed under the recovery key (a stable fake for unknown names).
+#[server(prefix = "/api", endpoint = "recovery/key", input = Json)]
+pub async fn recovery_key(username: String) -> Result<RecoverySeal, AppError> {
+    ctx::respond(
+        async {
+            let parts = ctx::parts()?;
+            ctx::domain()?
+                .recovery_seal(&username, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
+}
+
+/// A new password and recovery key, proved by the account key the recovery key opened; logs in.
+#[server(prefix = "/api", endpoint = "recovery/reset", input = Json)]
+pub async fn reset_with_recovery_key(request: RecoveryReset) -> Result<AccountBundle, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let user_id = domain
+                .reset_with_recovery(request, &ctx::client_ip(&parts))
+                .await?;
+            ctx::start_session(&domain, &parts, user_id).await?;
+            domain.account_bundle(user_id).await
+        }
+        .await,
+    )
+}
+
+/// The caller's sessions (this one marked).
+#[server(prefix = "/api", endpoint = "sessions/list", input = Json)]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, session) = ctx::session_caller(&domain).await?;
+            domain.list_sessions(user_id, Some(session)).await
+        }
+        .await,
+    )
+}
+
+/// Ends one of the caller's sessions.
+#[server(prefix = "/api", endpoint = "sessions/end", input = Json)]
+pub async fn end_session(id: i64) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.end_session_by_id(user_id, id).await
+        }
+        .await,
+    )
+}
+
+/// Ends every session of the caller's but this one ("sign out everywhere else").
+#[server(prefix = "/api", endpoint = "sessions/end-others", input = Json)]
+pub async fn end_other_sessions() -> Result<u64, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, session) = ctx::session_caller(&domain).await?;
+            domain.end_other_sessions(user_id, session).await
+        }
+        .await,
+    )
+}
+
+/// Deletes the account, after the password and the typed username; clears the cookie.
+#[server(prefix = "/api", endpoint = "account/delete", input = Json)]
+pub async fn delete_account(auth_key: String, username: String) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            domain
+                .delete_account(user_id, auth_key, &username, &ctx::client_ip(&parts))
+                .await?;
+            ctx::set_cookie(domain.session_cookie(None));
+            Ok(())
         }
         .await,
     )

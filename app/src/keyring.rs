@@ -9,7 +9,9 @@ use coffer_crypto::{
 
 use crate::{
     error::AppError,
-    protocol::accounts::{AccountBundle, KdfSetup, RegisterRequest},
+    protocol::accounts::{
+        AccountBundle, ChangePassword, KdfSetup, RecoveryReset, RecoverySeal, RegisterRequest,
+    },
     protocol::validation,
 };
 
@@ -71,13 +73,7 @@ pub fn prepare_registration(
     let email = validation::normalize_email(email).map_err(AppError::Invalid)?;
     validation::check_password_length(password).map_err(AppError::Invalid)?;
 
-    let mut salt = [0u8; KDF_SALT_LEN];
-    rng.fill_bytes(&mut salt);
-    let kdf = KdfSetup {
-        salt: salt.to_vec(),
-        params: KdfParams::DEFAULT,
-    };
-    let password_keys = derive_keys(password, &kdf)?;
+    let (kdf, password_keys) = new_password_keys(password, rng)?;
     let account_key = AccountKey::generate(rng);
     let recovery_key = RecoveryKey::generate(rng);
     let identity = IdentityKeyPair::generate(rng);
@@ -99,6 +95,7 @@ pub fn prepare_registration(
         ),
         public_key: identity.public_key().to_bytes(),
         sealed_private_key: identity.seal_private_key(&account_key, rng),
+        account_proof: Some(account_key.proof().to_vec()),
     };
     Ok(Registration {
         request,
@@ -110,6 +107,108 @@ pub fn prepare_registration(
             format: AccountFormat::V2,
         },
     })
+}
+
+/// A fresh salt and the keys of `password` under it (Argon2id: slow).
+fn new_password_keys(
+    password: &str,
+    rng: &mut impl CryptoRngCore,
+) -> Result<(KdfSetup, PasswordKeys), AppError> {
+    validation::check_password_length(password).map_err(AppError::Invalid)?;
+    let mut salt = [0u8; KDF_SALT_LEN];
+    rng.fill_bytes(&mut salt);
+    let kdf = KdfSetup {
+        salt: salt.to_vec(),
+        params: KdfParams::DEFAULT,
+    };
+    let keys = derive_keys(password, &kdf)?;
+    Ok((kdf, keys))
+}
+
+/// A new password for an unlocked account: new keys under a fresh salt, the same account key
+/// sealed under them (in the account's format), proved by the old password's keys. Slow: runs
+/// Argon2id once (the old keys are derived by the caller).
+pub fn prepare_password_change(
+    keys: &UnlockedKeys,
+    old: &PasswordKeys,
+    new_password: &str,
+    revoke_tokens: bool,
+    rng: &mut impl CryptoRngCore,
+) -> Result<ChangePassword, AppError> {
+    let (kdf, new) = new_password_keys(new_password, rng)?;
+    Ok(ChangePassword {
+        old_auth_key: old.auth_key().as_bytes().to_vec(),
+        new_auth_key: new.auth_key().as_bytes().to_vec(),
+        kdf,
+        sealed_account_key_password: keys.account_key.seal_under_password(
+            new.kek(),
+            keys.format,
+            rng,
+        ),
+        revoke_tokens,
+    })
+}
+
+/// Opens the account key with the recovery key as the user typed it. Every failure (not a
+/// recovery key, or one that does not open this seal, including the stand-in a server gives
+/// for unknown names) says the same, so the page cannot tell which names exist.
+pub fn open_with_recovery(
+    recovery_key: &str,
+    seal: &RecoverySeal,
+) -> Result<(AccountKey, AccountFormat), AppError> {
+    let wrong = || AppError::invalid("That username and recovery key do not match. Check both.");
+    let rk = RecoveryKey::parse(recovery_key).map_err(|_| wrong())?;
+    AccountKey::open_under_recovery(&rk, &seal.sealed_account_key_recovery).map_err(|_| wrong())
+}
+
+/// A reset with the recovery key, ready to send: the new password's keys and a new recovery
+/// key, both sealing the account key the old recovery key opened.
+pub struct PreparedReset {
+    /// What goes to the server (proof of the account key, never the key).
+    pub request: RecoveryReset,
+    /// The new recovery key, shown once; the old one stops working.
+    pub recovery_key: RecoveryKey,
+    /// The new password's keys, to unlock the bundle the server answers with.
+    pub password_keys: PasswordKeys,
+}
+
+/// Builds the reset for `username` from the account key the recovery key opened. Slow: runs
+/// Argon2id once.
+pub fn prepare_recovery_reset(
+    username: &str,
+    account_key: &AccountKey,
+    format: AccountFormat,
+    new_password: &str,
+    rng: &mut impl CryptoRngCore,
+) -> Result<PreparedReset, AppError> {
+    let (kdf, password_keys) = new_password_keys(new_password, rng)?;
+    let recovery_key = RecoveryKey::generate(rng);
+    Ok(PreparedReset {
+        request: RecoveryReset {
+            username: username.to_string(),
+            account_proof: account_key.proof().to_vec(),
+            new_auth_key: password_keys.auth_key().as_bytes().to_vec(),
+            kdf,
+            sealed_account_key_password: account_key.seal_under_password(
+                password_keys.kek(),
+                format,
+                rng,
+            ),
+            sealed_account_key_recovery: account_key.seal_under_recovery(
+                &recovery_key,
+                format,
+                rng,
+            ),
+        },
+        recovery_key,
+        password_keys,
+    })
+}
+
+/// Whether `keys` hold `account_key` (after a reset: the bundle the server answered with must
+/// open to the very key the recovery key opened, or the server swapped it).
+pub fn holds_account_key(keys: &UnlockedKeys, account_key: &AccountKey) -> bool {
+    keys.account_key.proof()[..] == account_key.proof()[..]
 }
 
 /// Opens the sealed bundle with keys derived from the password.
@@ -145,6 +244,7 @@ mod tests {
             sealed_account_key: reg.request.sealed_account_key_password.clone(),
             public_key: reg.request.public_key.clone(),
             sealed_private_key: reg.request.sealed_private_key.clone(),
+            needs_account_proof: false,
         }
     }
 
@@ -170,6 +270,75 @@ mod tests {
         let recovery = reg.recovery_key.to_display();
         assert!(!json.contains(recovery.as_str()));
         assert!(!json.contains(&recovery.replace('-', "")));
+    }
+
+    #[test]
+    fn a_new_password_opens_the_same_account_key_and_the_old_one_does_not() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let reg = prepare_registration("carol", "", "first password here", &mut rng).unwrap();
+        let old = derive_keys("first password here", &reg.request.kdf).unwrap();
+        let change =
+            prepare_password_change(&reg.keys, &old, "second password here", true, &mut rng)
+                .unwrap();
+        assert_eq!(change.old_auth_key, reg.request.auth_key);
+        assert_ne!(change.kdf.salt, reg.request.kdf.salt, "a fresh salt");
+        let mut bundle = bundle_of(&reg);
+        bundle.kdf = change.kdf.clone();
+        bundle.sealed_account_key = change.sealed_account_key_password.clone();
+        let new = derive_keys("second password here", &bundle.kdf).unwrap();
+        assert_eq!(new.auth_key().as_bytes().to_vec(), change.new_auth_key);
+        let keys = unlock(&bundle, &new).unwrap();
+        assert!(holds_account_key(&keys, &reg.keys.account_key));
+        let stale = derive_keys("first password here", &bundle.kdf).unwrap();
+        assert!(unlock(&bundle, &stale).is_err());
+    }
+
+    #[test]
+    fn the_recovery_key_resets_the_password_and_a_new_one_replaces_it() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let reg = prepare_registration("dave", "", "forgotten password", &mut rng).unwrap();
+        assert_eq!(
+            reg.request.account_proof.as_deref(),
+            Some(&reg.keys.account_key.proof()[..])
+        );
+        let seal = RecoverySeal {
+            sealed_account_key_recovery: reg.request.sealed_account_key_recovery.clone(),
+        };
+        let typed = reg.recovery_key.to_display();
+        let (account_key, format) = open_with_recovery(&typed, &seal).unwrap();
+        assert!(holds_account_key(&reg.keys, &account_key));
+        let other = RecoveryKey::generate(&mut rng).to_display();
+        let failure = |typed: &str| match open_with_recovery(typed, &seal) {
+            Ok(_) => panic!("{typed} opened the account key"),
+            Err(e) => e.to_string(),
+        };
+        let (wrong, garbage) = (failure(&other), failure("not a key"));
+        assert_eq!(wrong, garbage, "every failure says the same");
+
+        let reset =
+            prepare_recovery_reset("dave", &account_key, format, "brand new password", &mut rng)
+                .unwrap();
+        assert_eq!(
+            Some(&reset.request.account_proof),
+            reg.request.account_proof.as_ref()
+        );
+        let new_seal = RecoverySeal {
+            sealed_account_key_recovery: reset.request.sealed_account_key_recovery.clone(),
+        };
+        assert!(
+            open_with_recovery(&typed, &new_seal).is_err(),
+            "the old key stops working"
+        );
+        let (again, _) = open_with_recovery(&reset.recovery_key.to_display(), &new_seal).unwrap();
+        assert!(holds_account_key(&reg.keys, &again));
+        let mut bundle = bundle_of(&reg);
+        bundle.kdf = reset.request.kdf.clone();
+        bundle.sealed_account_key = reset.request.sealed_account_key_password.clone();
+        let keys = unlock(&bundle, &reset.password_keys).unwrap();
+        assert!(holds_account_key(&keys, &account_key));
+        let json = serde_json::to_string(&reset.request).unwrap();
+        assert!(!json.contains(reset.recovery_key.to_display().as_str()));
+        assert!(!json.contains("brand new password"));
     }
 
     #[test]

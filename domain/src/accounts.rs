@@ -37,6 +37,7 @@ fn bundle(u: users::Model) -> AccountBundle {
         sealed_account_key: u.sealed_account_key_password,
         public_key: u.public_key,
         sealed_private_key: u.sealed_private_key,
+        needs_account_proof: u.account_proof_hash.is_none(),
     }
 }
 
@@ -156,10 +157,17 @@ impl Domain {
         if self.find_user(&username).await?.is_some() {
             return Err(taken());
         }
+        if req.account_proof.as_ref().is_some_and(|p| p.len() != 32) {
+            return Err(DomainError::invalid("The account proof is malformed."));
+        }
         let auth_key = req.auth_key;
-        let auth_hash = self
+        let proof = req.account_proof;
+        let (auth_hash, proof_hash) = self
             .hasher
-            .run(move || hash_auth_key(&auth_key))
+            .run(move || {
+                let proof_hash = proof.map(|p| hash_auth_key(&p)).transpose()?;
+                Ok::<_, argon2::password_hash::Error>((hash_auth_key(&auth_key)?, proof_hash))
+            })
             .await?
             .map_err(|e| DomainError::internal("hashing auth key failed", e))?;
         let user = users::ActiveModel {
@@ -175,6 +183,7 @@ impl Domain {
             sealed_account_key_recovery: Set(req.sealed_account_key_recovery),
             public_key: Set(req.public_key),
             sealed_private_key: Set(req.sealed_private_key),
+            account_proof_hash: Set(proof_hash),
             created_at: Set(self.now_ms()),
             ..Default::default()
         }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use coffer_protocol::accounts::{ApiTokenInfo, NewApiToken};
+use coffer_protocol::accounts::{ApiTokenInfo, NewApiToken, SessionInfo, TokenScope};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -103,7 +103,41 @@ pub struct Caller {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
     Session { id: i64 },
-    ApiToken { id: i64 },
+    ApiToken { id: i64, scopes: Vec<TokenScope> },
+}
+
+impl Caller {
+    /// The session it came with, if it is a browser session.
+    pub fn session_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Session { id } => Some(id),
+            Credential::ApiToken { .. } => None,
+        }
+    }
+
+    /// Refuses API tokens: creating tokens, reading the sealed keys, changing the password or
+    /// deleting the account need a browser session.
+    pub fn require_session(&self) -> Result<i64, DomainError> {
+        self.session_id().ok_or_else(|| {
+            DomainError::Forbidden("An API token cannot do this: log in with a browser.".into())
+        })
+    }
+
+    /// Refuses an API token without `scope` (a session may do everything).
+    pub fn require_scope(&self, scope: TokenScope) -> Result<(), DomainError> {
+        match &self.credential {
+            Credential::ApiToken { scopes, .. } if !scopes.contains(&scope) => {
+                Err(DomainError::Forbidden(format!(
+                    "This API token may not {} the vault.",
+                    match scope {
+                        TokenScope::Read => "read",
+                        TokenScope::Write => "change",
+                    }
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn new_token() -> (String, String) {
@@ -159,10 +193,17 @@ impl Domain {
     /// Starts a session for `user_id` and returns its token.
     /// Starts a session for `user_id` and returns its token. Beyond `max_sessions_per_user`,
     /// the user's oldest sessions end.
-    pub async fn create_session(&self, user_id: i64) -> Result<String, DomainError> {
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        client_ip: &str,
+        user_agent: Option<&str>,
+    ) -> Result<String, DomainError> {
         let (token, hash) = new_token();
         let now = self.now_ms();
         sessions::ActiveModel {
+            client_ip: Set(Some(client_ip.chars().take(64).collect())),
+            user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
             token_hash: Set(hash),
             user_id: Set(user_id),
             created_at: Set(now),
@@ -258,7 +299,10 @@ impl Domain {
         }
         Ok(Caller {
             user_id: row.user_id,
-            credential: Credential::ApiToken { id: row.id },
+            credential: Credential::ApiToken {
+                id: row.id,
+                scopes: TokenScope::parse_list(&row.scopes),
+            },
         })
     }
 
@@ -278,7 +322,13 @@ impl Domain {
         user_id: i64,
         name: &str,
         lifetime: Duration,
+        scopes: &[TokenScope],
     ) -> Result<NewApiToken, DomainError> {
+        if scopes.is_empty() {
+            return Err(DomainError::invalid(
+                "Give the token at least one scope (read, write).",
+            ));
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(DomainError::invalid(
@@ -302,6 +352,7 @@ impl Domain {
             created_at: Set(now),
             expires_at: Set(expires_at),
             revoked_at: Set(None),
+            scopes: Set(TokenScope::join(scopes)),
             ..Default::default()
         }
         .insert(&self.db)
@@ -327,8 +378,58 @@ impl Domain {
                 created_at_ms: t.created_at,
                 expires_at_ms: t.expires_at,
                 revoked: t.revoked_at.is_some(),
+                scopes: TokenScope::parse_list(&t.scopes),
             })
             .collect())
+    }
+
+    /// The user's live sessions, newest first; `current` marks the caller's.
+    pub async fn list_sessions(
+        &self,
+        user_id: i64,
+        current: Option<i64>,
+    ) -> Result<Vec<SessionInfo>, DomainError> {
+        let now = self.now_ms();
+        Ok(sessions::Entity::find()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::IdleExpiresAt.gt(now))
+            .filter(sessions::Column::AbsoluteExpiresAt.gt(now))
+            .order_by_desc(sessions::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| SessionInfo {
+                current: Some(s.id) == current,
+                id: s.id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                client_ip: s.client_ip,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    }
+
+    /// Ends one of the user's sessions (another user's id looks missing).
+    pub async fn end_session_by_id(&self, user_id: i64, id: i64) -> Result<(), DomainError> {
+        let taken = sessions::Entity::delete_many()
+            .filter(sessions::Column::Id.eq(id))
+            .filter(sessions::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        if taken.rows_affected == 0 {
+            return Err(DomainError::NotFound("There is no such session."));
+        }
+        Ok(())
+    }
+
+    /// Ends every session of the user's but `keep` ("sign out everywhere else").
+    pub async fn end_other_sessions(&self, user_id: i64, keep: i64) -> Result<u64, DomainError> {
+        Ok(sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::Id.ne(keep))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
     }
 
     /// Revokes one of the user's tokens. Another user's token id looks missing.

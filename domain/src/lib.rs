@@ -24,6 +24,7 @@ pub mod entities;
 mod error;
 mod hashing;
 pub mod janitor;
+mod lifecycle;
 mod limits;
 mod secrets;
 mod settings;

@@ -63,6 +63,25 @@ impl ServerSecrets {
         mac.finalize().into_bytes()[..coffer_crypto::KDF_SALT_LEN].to_vec()
     }
 
+    /// A stable, unpredictable stand-in for the recovery-sealed account key of a username that
+    /// has no account: a v2 blob's tag and length, random-looking bytes that no recovery key
+    /// opens. So asking for it does not reveal which usernames exist.
+    pub fn fake_recovery_seal(&self, normalized_username: &str) -> Vec<u8> {
+        let block = |n: u8| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+                .expect("HMAC accepts any key length");
+            mac.update(b"coffer/v2/fake-recovery-seal\0");
+            mac.update(&[n]);
+            mac.update(normalized_username.as_bytes());
+            mac.finalize().into_bytes()
+        };
+        let mut out = vec![0x0C];
+        out.extend_from_slice(&block(0));
+        out.extend_from_slice(&block(1));
+        out.truncate(coffer_crypto::blob_len::SEALED_KEY);
+        out
+    }
+
     /// A hash to verify against when the user does not exist, so unknown users
     /// and wrong passwords take the same time.
     pub fn dummy_auth_hash(&self) -> &str {

@@ -79,6 +79,7 @@ async fn user(w: &World, name: &str) -> User {
         sealed_account_key_recovery: vec![3; 61],
         public_key: identity.public_key().to_bytes().to_vec(),
         sealed_private_key: vec![4; 61],
+        account_proof: None,
     };
     let id = w.domain.register(request, "192.0.2.1").await.unwrap();
     User {

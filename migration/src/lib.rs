@@ -14,6 +14,7 @@ mod m20261126_000003_sharing;
 mod m20261202_000004_authenticity;
 mod m20261206_000005_attempts;
 mod m20261214_000006_link_handover;
+mod m20261215_000007_account_lifecycle;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_authenticity::Migration),
             Box::new(m20261206_000005_attempts::Migration),
             Box::new(m20261214_000006_link_handover::Migration),
+            Box::new(m20261215_000007_account_lifecycle::Migration),
         ]
     }
 }

@@ -43,6 +43,11 @@ pub struct RegisterRequest {
     /// The identity private key sealed under the account key.
     #[serde(with = "b64")]
     pub sealed_private_key: Vec<u8>,
+    /// `AccountKey::proof` of the new account key (32 bytes), kept as a slow hash: what a reset
+    /// with the recovery key proves (docs/CRYPTO.md §2.4). Optional for older browsers, whose
+    /// accounts send it once after a login.
+    #[serde(default, with = "b64::option", skip_serializing_if = "Option::is_none")]
+    pub account_proof: Option<Vec<u8>>,
 }
 
 /// What a logged-in browser gets back to unlock its keys locally.
@@ -61,6 +66,11 @@ pub struct AccountBundle {
     /// The identity private key sealed under the account key.
     #[serde(with = "b64")]
     pub sealed_private_key: Vec<u8>,
+    /// The server has no account proof for this account yet (an account made before resets
+    /// with the recovery key existed): the browser sends it once, after unlocking
+    /// (`/api/account-proof`).
+    #[serde(default)]
+    pub needs_account_proof: bool,
 }
 
 /// `GET /api/me`: who a token or session belongs to.
@@ -68,6 +78,50 @@ pub struct AccountBundle {
 pub struct Me {
     /// The display form of the username.
     pub username: String,
+}
+
+/// What an API token may do. A token never creates tokens, reads the sealed keys, changes the
+/// password or deletes the account: those need a browser session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Read the vault: list, download, read shares (every `GET`).
+    Read,
+    /// Change the vault: upload, rename, delete, share (every other method).
+    Write,
+}
+
+impl TokenScope {
+    /// Its name in a list like `read,write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+        }
+    }
+
+    /// Reads `read,write`; unknown names are dropped.
+    pub fn parse_list(text: &str) -> Vec<TokenScope> {
+        let mut scopes: Vec<TokenScope> = text
+            .split(',')
+            .filter_map(|s| match s.trim() {
+                "read" => Some(TokenScope::Read),
+                "write" => Some(TokenScope::Write),
+                _ => None,
+            })
+            .collect();
+        scopes.sort_by_key(|s| *s as u8);
+        scopes.dedup();
+        scopes
+    }
+
+    /// Writes a list like `read,write`.
+    pub fn join(scopes: &[TokenScope]) -> String {
+        let mut names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        names.sort();
+        names.dedup();
+        names.join(",")
+    }
 }
 
 /// A new API token, shown once.
@@ -94,4 +148,75 @@ pub struct ApiTokenInfo {
     pub expires_at_ms: i64,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// What it may do.
+    #[serde(default)]
+    pub scopes: Vec<TokenScope>,
+}
+
+/// `/api/password`: a new password, proved by the old one. The browser derived the new keys
+/// with a fresh salt and re-sealed the account key; the server never sees either password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePassword {
+    /// The auth key of the current password.
+    #[serde(with = "b64")]
+    pub old_auth_key: Vec<u8>,
+    /// The auth key of the new password.
+    #[serde(with = "b64")]
+    pub new_auth_key: Vec<u8>,
+    /// The new password's KDF inputs.
+    pub kdf: KdfSetup,
+    /// The account key sealed under the new password key.
+    #[serde(with = "b64")]
+    pub sealed_account_key_password: Vec<u8>,
+    /// End every API token too (every other session ends anyway).
+    #[serde(default)]
+    pub revoke_tokens: bool,
+}
+
+/// `/api/recovery/key`: what a browser needs to open the account key with the recovery key.
+/// Unknown names get a stable fake, so the answer does not say whether a name exists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoverySeal {
+    /// The account key sealed under the recovery key (blob `0x02` or `0x0C`).
+    #[serde(with = "b64")]
+    pub sealed_account_key_recovery: Vec<u8>,
+}
+
+/// `/api/recovery/reset`: a new password (and a new recovery key), proved by the account key the
+/// recovery key opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryReset {
+    /// The account.
+    pub username: String,
+    /// `AccountKey::proof` of the account key the recovery key opened.
+    #[serde(with = "b64")]
+    pub account_proof: Vec<u8>,
+    /// The new password's auth key.
+    #[serde(with = "b64")]
+    pub new_auth_key: Vec<u8>,
+    /// The new password's KDF inputs.
+    pub kdf: KdfSetup,
+    /// The account key sealed under the new password key.
+    #[serde(with = "b64")]
+    pub sealed_account_key_password: Vec<u8>,
+    /// The account key sealed under the new recovery key (the old one stops working).
+    #[serde(with = "b64")]
+    pub sealed_account_key_recovery: Vec<u8>,
+}
+
+/// One of the user's sessions, on the Account page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Its id, for ending it.
+    pub id: i64,
+    /// Started at (ms since the epoch).
+    pub created_at: i64,
+    /// Last request (ms since the epoch; refreshed at most once a minute).
+    pub last_seen_at: i64,
+    /// The client address it was started from.
+    pub client_ip: Option<String>,
+    /// The user agent as the browser sent it.
+    pub user_agent: Option<String>,
+    /// Whether it is the session making this request.
+    pub current: bool,
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// What it may do: `read`, `write`, comma-separated.
+    pub scopes: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,10 @@ pub struct Model {
     pub last_seen_at: i64,
     pub idle_expires_at: i64,
     pub absolute_expires_at: i64,
+    /// The client address the session was started from (shown to its user).
+    pub client_ip: Option<String>,
+    /// The user agent as sent at login, cut to 256 characters (shown to its user).
+    pub user_agent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

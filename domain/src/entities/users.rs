@@ -23,6 +23,8 @@ pub struct Model {
     pub public_key: Vec<u8>,
     pub sealed_private_key: Vec<u8>,
     pub created_at: i64,
+    /// Argon2id of the account proof (`AccountKey::proof`); `None` until the browser sent it.
+    pub account_proof_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

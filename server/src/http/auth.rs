@@ -1,8 +1,14 @@
 //! The one way a route learns who is calling: the [`Caller`] extractor, which authenticates
-//! the bearer token or session cookie a request presents (or answers 401).
+//! the bearer token or session cookie a request presents (or answers 401), and holds an API
+//! token to its scopes by the request's method (`GET`/`HEAD` read, anything else writes; 403
+//! otherwise), so no route can forget the check.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{request::Parts, Method},
+};
 use coffer_domain::{auth::Presented, Domain};
+use coffer_protocol::accounts::TokenScope;
 
 use super::ApiError;
 use crate::state::ServerState;
@@ -36,6 +42,12 @@ impl FromRequestParts<ServerState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let presented = presented(&state.domain, &parts.headers);
         let caller = state.domain.authenticate(&presented).await?;
+        let scope = if matches!(parts.method, Method::GET | Method::HEAD) {
+            TokenScope::Read
+        } else {
+            TokenScope::Write
+        };
+        caller.require_scope(scope)?;
         Ok(Caller {
             user_id: caller.user_id,
         })

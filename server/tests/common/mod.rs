@@ -8,6 +8,7 @@
 pub mod account_record;
 pub mod api;
 pub mod files;
+pub mod links;
 pub mod log;
 pub mod sharing;
 pub mod users;
