@@ -70,7 +70,7 @@ fn ApiTokens() -> impl IntoView {
         };
         let token_name = name.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::create_api_token(token_name, days).await {
+            match api::create_api_token(token_name, days, None).await {
                 Ok(token) => {
                     error.set(None);
                     name.set(String::new());
