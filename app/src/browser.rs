@@ -164,6 +164,15 @@ pub fn remember_username(username: &str) {
     let _ = username;
 }
 
+/// Forgets the remembered username (after the account is deleted).
+pub fn forget_username() {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        gloo_storage::LocalStorage::delete(USERNAME_KEY);
+    }
+}
+
 /// Password strength from 0 (trivial) to 4 (strong), with advice, judged by
 /// zxcvbn in the browser; `None` on the server.
 pub fn password_strength(password: &str, user_inputs: &[&str]) -> Option<(u8, String)> {

@@ -149,16 +149,22 @@ pub fn prepare_password_change(
     })
 }
 
-/// Opens the account key with the recovery key as the user typed it. Every failure (not a
-/// recovery key, or one that does not open this seal, including the stand-in a server gives
-/// for unknown names) says the same, so the page cannot tell which names exist.
+/// Opens the account key with the recovery key as the user typed it. A key with a typo is told
+/// apart (its checksum, checked here, says nothing about any account); a key that does not open
+/// the seal, including the stand-in a server gives for unknown names, always says the same, so
+/// the page cannot tell which names exist.
 pub fn open_with_recovery(
     recovery_key: &str,
     seal: &RecoverySeal,
 ) -> Result<(AccountKey, AccountFormat), AppError> {
-    let wrong = || AppError::invalid("That username and recovery key do not match. Check both.");
-    let rk = RecoveryKey::parse(recovery_key).map_err(|_| wrong())?;
-    AccountKey::open_under_recovery(&rk, &seal.sealed_account_key_recovery).map_err(|_| wrong())
+    let rk = RecoveryKey::parse(recovery_key).map_err(|_| {
+        AppError::invalid(
+            "That is not a whole recovery key: check it against the one you saved (56 letters \
+             and digits).",
+        )
+    })?;
+    AccountKey::open_under_recovery(&rk, &seal.sealed_account_key_recovery)
+        .map_err(|_| AppError::invalid("That username and recovery key do not match. Check both."))
 }
 
 /// A reset with the recovery key, ready to send: the new password's keys and a new recovery
@@ -312,8 +318,23 @@ mod tests {
             Ok(_) => panic!("{typed} opened the account key"),
             Err(e) => e.to_string(),
         };
-        let (wrong, garbage) = (failure(&other), failure("not a key"));
-        assert_eq!(wrong, garbage, "every failure says the same");
+        let wrong = failure(&other);
+        let mut ghost = seal.sealed_account_key_recovery.clone();
+        rand_chacha::rand_core::RngCore::fill_bytes(&mut rng, &mut ghost[1..]);
+        let unknown = match open_with_recovery(
+            &typed,
+            &RecoverySeal {
+                sealed_account_key_recovery: ghost,
+            },
+        ) {
+            Ok(_) => panic!("a stand-in seal opened"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(
+            wrong, unknown,
+            "a wrong key and an unknown name say the same"
+        );
+        assert_ne!(failure("not a key"), wrong, "a typo is told apart");
 
         let reset =
             prepare_recovery_reset("dave", &account_key, format, "brand new password", &mut rng)

@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=Landing/>
                         <Route path=path!("register") view=RegisterPage/>
                         <Route path=path!("login") view=LoginPage/>
+                        <Route path=path!("recover") view=RecoverPage/>
                         <Route path=path!("vault") view=VaultPage/>
                         <Route path=path!("account") view=AccountPage/>
                         <Route path=path!("decrypt") view=DecryptPage/>

@@ -4,8 +4,13 @@ use leptos_meta::Title;
 /// What Coffer is and why it is safe.
 #[component]
 pub fn Landing() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let deleted = move || query.read().get("deleted").is_some();
     view! {
         <Title text="Coffer: your files, encrypted before they leave your device"/>
+        <p class="notice" role="status" hidden=move || !deleted() data-testid="account-deleted">
+            "Your account and everything in it is deleted. The name is free to use again."
+        </p>
         <section class="hero">
             <h1>"Your files, encrypted before they leave your device."</h1>
             <p class="lead">

@@ -51,7 +51,9 @@ pub fn LoginPage() -> impl IntoView {
                 let auth_key = b64::encode(keys.auth_key().as_bytes());
                 let bundle = api::login(name.clone(), auth_key).await?;
                 busy.set(Some("Unlocking your keys…"));
-                keyring::unlock(&bundle, &keys)
+                let unlocked = keyring::unlock(&bundle, &keys)?;
+                send_account_proof_if_needed(&bundle, &keys, &unlocked);
+                Ok(unlocked)
             }
             .await;
             busy.set(None);
@@ -80,9 +82,30 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password" required bind:value=password/>
                 <SubmitRow error busy label="Log in"/>
             </form>
+            <p class="muted">"Forgot your password? " <a href="/recover">"Use your recovery key"</a></p>
             <p class="muted">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
     }
+}
+
+/// An account made before resets with the recovery key existed has no account proof on the
+/// server yet: send it once, with the auth key that proves the password (docs/CRYPTO.md §2.4).
+/// In the background; a failure only means it is tried again at the next login.
+fn send_account_proof_if_needed(
+    bundle: &AccountBundle,
+    keys: &coffer_crypto::PasswordKeys,
+    unlocked: &keyring::UnlockedKeys,
+) {
+    if !bundle.needs_account_proof {
+        return;
+    }
+    let auth_key = b64::encode(keys.auth_key().as_bytes());
+    let proof = b64::encode(&unlocked.account_key.proof()[..]);
+    leptos::task::spawn_local(async move {
+        if let Err(e) = api::set_account_proof(auth_key, proof).await {
+            leptos::logging::warn!("account proof not stored: {e}");
+        }
+    });
 }
 
 /// Unlocks the keys of a still-valid session after a reload: the password is
@@ -111,7 +134,10 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
             busy.set(Some("Deriving your keys from your password…"));
             browser::next_paint().await;
             let result = bundle.with_value(|b| {
-                keyring::derive_keys(&pw, &b.kdf).and_then(|keys| keyring::unlock(b, &keys))
+                let keys = keyring::derive_keys(&pw, &b.kdf)?;
+                let unlocked = keyring::unlock(b, &keys)?;
+                send_account_proof_if_needed(b, &keys, &unlocked);
+                Ok::<_, crate::error::AppError>(unlocked)
             });
             busy.set(None);
             match result {

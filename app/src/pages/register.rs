@@ -48,16 +48,7 @@ pub fn RegisterPage() -> impl IntoView {
         let problem = validation::normalize_username(&name)
             .err()
             .or_else(|| validation::normalize_email(&mail).err())
-            .or_else(|| validation::check_password_length(&pw).err())
-            .or_else(|| {
-                (pw != confirm.get_untracked()).then(|| "The passwords do not match.".into())
-            })
-            .or_else(|| match strength.get_untracked() {
-                Some((score, advice)) if score < MIN_SCORE => {
-                    Some(format!("This password is too easy to guess. {advice}"))
-                }
-                _ => None,
-            });
+            .or_else(|| new_password_problem(&pw, &confirm.get_untracked(), &name));
         if let Some(problem) = problem {
             error.set(Some(problem));
             return;
@@ -120,11 +111,37 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
+/// What is wrong with a new password and its repetition, if anything: too short, not the same,
+/// or too easy to guess (zxcvbn, knowing the username).
+pub(crate) fn new_password_problem(
+    password: &str,
+    confirm: &str,
+    username: &str,
+) -> Option<String> {
+    validation::check_password_length(password)
+        .err()
+        .or_else(|| (password != confirm).then(|| "The passwords do not match.".into()))
+        .or_else(
+            || match browser::password_strength(password, &[username, "coffer"]) {
+                Some((score, advice)) if score < MIN_SCORE => {
+                    Some(format!("This password is too easy to guess. {advice}"))
+                }
+                _ => None,
+            },
+        )
+}
+
 /// The recovery key, shown once: copy, download or print it, then say it is saved. Until then
 /// the gate keeps every other page (and the header's links) away, and closing or reloading the
 /// tab asks first. Leaving without it takes an explicit "I'll risk losing my files".
 #[component]
-fn RecoveryScreen(key: String, username: String) -> impl IntoView {
+pub(crate) fn RecoveryScreen(
+    key: String,
+    username: String,
+    /// A reset made this key: the old one no longer works.
+    #[prop(optional)]
+    replaced: bool,
+) -> impl IntoView {
     let gate = use_gate();
     let navigate = use_navigate();
     let saved = RwSignal::new(false);
@@ -153,7 +170,11 @@ fn RecoveryScreen(key: String, username: String) -> impl IntoView {
     view! {
         <Title text="Save your recovery key · Coffer"/>
         <section class="card narrow recovery" data-testid="recovery" aria-labelledby="recovery-title">
-            <h1 id="recovery-title">"Save your recovery key"</h1>
+            <h1 id="recovery-title">
+                {if replaced { "Save your new recovery key" } else { "Save your recovery key" }}
+            </h1>
+            <p hidden=!replaced data-testid="recovery-replaced">"Your password is changed. The \
+                recovery key you used no longer works: this one replaces it."</p>
             <p>"This is the only way back into your vault if you forget your password. \
                 It is shown once; Coffer cannot show it again or reset it for you."</p>
             <p class="recovery-key" id="recovery-key" data-testid="recovery-key">{key.clone()}</p>

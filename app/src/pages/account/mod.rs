@@ -1,3 +1,7 @@
+mod delete;
+mod password;
+mod sessions;
+
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 
@@ -9,7 +13,7 @@ use crate::{
     session::use_session,
 };
 
-/// The account: identity fingerprint, API tokens, logout.
+/// The account: identity fingerprint, password, where it is signed in, API tokens, deletion.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {
@@ -45,7 +49,10 @@ fn AccountDetails() -> impl IntoView {
                 shows for you (in person or over a call) to be sure nobody swapped your key."</p>
             <LogoutButton/>
         </section>
+        <password::ChangePassword/>
+        <sessions::Sessions/>
         <ApiTokens/>
+        <delete::DeleteAccount/>
     }
 }
 

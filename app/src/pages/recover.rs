@@ -1,0 +1,130 @@
+//! "Forgot your password": the recovery key opens the account key in this browser (from the copy
+//! sealed under it that the server keeps), the user sets a new password, and the account key is
+//! sealed again under it and under a new recovery key. The server sees neither key, only a
+//! one-way proof that the browser opened the account key (docs/CRYPTO.md §2.4).
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_meta::Title;
+
+use super::{
+    login::SubmitRow,
+    register::{new_password_problem, RecoveryScreen},
+};
+use crate::{
+    api, browser,
+    components::{explain, use_gate},
+    error::AppError,
+    keyring,
+    session::use_session,
+};
+
+/// Username, recovery key and a new password; then the new recovery key, once.
+#[component]
+pub fn RecoverPage() -> impl IntoView {
+    let session = use_session();
+    let gate = use_gate();
+    let username = RwSignal::new(String::new());
+    let recovery = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<&'static str>);
+
+    Effect::new(move |_| {
+        if let Some(name) = browser::remembered_username() {
+            username.set(name);
+        }
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let name = username.get_untracked().trim().to_string();
+        let typed = recovery.get_untracked();
+        let pw = password.get_untracked();
+        let problem = if name.is_empty() || typed.trim().is_empty() {
+            Some("Enter your username and your recovery key.".to_string())
+        } else {
+            new_password_problem(&pw, &confirm.get_untracked(), &name)
+        };
+        if let Some(problem) = problem {
+            error.set(Some(problem));
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            busy.set(Some("Looking up your account…"));
+            let result = async {
+                let seal = api::recovery_key(name.clone()).await?;
+                let (account_key, format) = keyring::open_with_recovery(&typed, &seal)?;
+                busy.set(Some("Deriving keys from your new password…"));
+                browser::next_paint().await;
+                let reset = keyring::prepare_recovery_reset(
+                    &name,
+                    &account_key,
+                    format,
+                    &pw,
+                    &mut rand_core::OsRng,
+                )?;
+                busy.set(Some("Setting your new password…"));
+                let bundle = api::reset_with_recovery_key(reset.request).await?;
+                let keys = keyring::unlock(&bundle, &reset.password_keys)?;
+                if !keyring::holds_account_key(&keys, &account_key) {
+                    return Err(AppError::invalid(
+                        "The server answered with keys that are not your account's. Your files \
+                         were not opened; tell whoever runs this Coffer.",
+                    ));
+                }
+                Ok::<_, AppError>((keys, reset.recovery_key))
+            }
+            .await;
+            busy.set(None);
+            match result {
+                Ok((keys, recovery_key)) => {
+                    browser::remember_username(&name);
+                    recovery.set(String::new());
+                    password.set(String::new());
+                    confirm.set(String::new());
+                    session.unlock(keys);
+                    let key = recovery_key.to_display().to_string();
+                    gate.hold(move || {
+                        view! { <RecoveryScreen key=key.clone() username=name.clone() replaced=true/> }
+                            .into_any()
+                    });
+                }
+                Err(e) => error.set(Some(explain(session, e))),
+            }
+        });
+    };
+
+    view! {
+        <Title text="Use your recovery key · Coffer"/>
+        <section class="card narrow">
+            <h1>"Forgot your password?"</h1>
+            <p>"Your recovery key (the one you saved when you made the account) lets you set a new \
+                password. Without your password or your recovery key, " <strong>"nobody can restore \
+                your files"</strong>", not even whoever runs this Coffer: they never had the keys."</p>
+            <form on:submit=on_submit novalidate>
+                <label for="recover-username">"Username"</label>
+                <input id="recover-username" name="username" type="text" autocomplete="username"
+                    autocapitalize="none" spellcheck="false" required bind:value=username/>
+                <label for="recover-key">"Recovery key"</label>
+                <input id="recover-key" name="recovery-key" type="text" autocomplete="off"
+                    autocapitalize="characters" spellcheck="false" required
+                    aria-describedby="recover-key-help" bind:value=recovery/>
+                <p id="recover-key-help" class="help">"Groups of letters and digits, as you saved \
+                    it; dashes and spaces do not matter."</p>
+                <label for="recover-password">"New password"</label>
+                <input id="recover-password" name="password" type="password"
+                    autocomplete="new-password" required bind:value=password/>
+                <label for="recover-confirm">"Repeat the new password"</label>
+                <input id="recover-confirm" name="confirm" type="password"
+                    autocomplete="new-password" required bind:value=confirm/>
+                <SubmitRow error busy label="Set new password"/>
+            </form>
+            <p class="muted">"Remembered it? " <a href="/login">"Log in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,199 @@
+// An account's life (issue 16) in headless Chromium: a new password, a reset with the recovery
+// key, signing other devices out, and deleting the account. Every password and recovery key used
+// here is recorded for the zero-knowledge check.
+import { test, expect, type Browser, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { fileRow as row, noFilePicker, open, recordSecret, sha256 } from './helpers';
+
+const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+const first = `Lifecycle-Cedar-${run}-first-🌲`;
+const second = `Lifecycle-Birch-${run}-second-🍂`;
+recordSecret('password', first);
+recordSecret('password', second);
+
+async function newPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  await context.addInitScript(noFilePicker);
+  return context.newPage();
+}
+
+/** Registers through the UI and returns the recovery key it showed. */
+async function registerKeepingKey(page: Page, name: string, password: string): Promise<string> {
+  await open(page, '/register');
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  const keyText = page.getByTestId('recovery-key');
+  await expect(keyText).toHaveText(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/, { timeout: 30_000 });
+  const key = (await keyText.textContent())!.trim();
+  recordSecret('recovery key', key);
+  await page.getByLabel('I saved my recovery key somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue to my vault' }).click();
+  await expect(page).toHaveURL(/\/vault$/);
+  return key;
+}
+
+async function logIn(page: Page, name: string, password: string) {
+  await open(page, '/login');
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function logOut(page: Page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+async function upload(page: Page, name: string, data: Buffer) {
+  await page.getByLabel('Add files').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: data });
+  await expect(row(page, name)).toBeVisible({ timeout: 30_000 });
+}
+
+async function downloadedHash(page: Page, name: string): Promise<string> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: `Download ${name}`, exact: true }).click();
+  const download = await pending;
+  expect(download.suggestedFilename()).toBe(name);
+  return sha256(readFileSync((await download.path())!));
+}
+
+/** The Account page by the header's link (a client-side move: the keys stay unlocked). */
+async function toAccount(page: Page) {
+  await page.getByRole('link', { name: 'Account', exact: true }).click();
+  await expect(page.getByTestId('fingerprint')).toBeVisible({ timeout: 30_000 });
+}
+
+/** Whether `page`'s session still works: a full load of the vault either asks to unlock or to log in. */
+async function expectSignedOut(page: Page) {
+  await open(page, '/vault');
+  await expect(page.getByRole('heading', { name: 'Please log in' })).toBeVisible({ timeout: 30_000 });
+}
+
+test.describe('account lifecycle', () => {
+  test('change the password: the old one stops, the new one opens a file uploaded before, other devices are signed out', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const name = `pw_${run}`;
+    const data = Buffer.from(`before the change ${run}\n`.repeat(500));
+    const a = await newPage(browser);
+    await registerKeepingKey(a, name, first);
+    await upload(a, 'before.txt', data);
+    const b = await newPage(browser);
+    await logIn(b, name, first);
+    await expect(b).toHaveURL(/\/vault$/, { timeout: 30_000 });
+
+    await toAccount(a);
+    await a.getByLabel('Current password').fill(first);
+    await a.getByLabel('New password', { exact: true }).fill(second);
+    await a.getByLabel('Repeat the new password').fill(second);
+    await a.getByRole('button', { name: 'Change password' }).click();
+    await expect(a.getByTestId('password-changed')).toBeVisible({ timeout: 60_000 });
+
+    await expectSignedOut(b);
+    await a.getByRole('link', { name: 'Vault', exact: true }).click();
+    await logOut(a);
+    await logIn(a, name, first);
+    await expect(a.getByRole('alert')).toHaveText('Wrong username or password.', { timeout: 30_000 });
+    await logIn(a, name, second);
+    await expect(a).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    expect(await downloadedHash(a, 'before.txt')).toBe(sha256(data));
+  });
+
+  test('forgot the password: the recovery key sets a new one, a new recovery key replaces it, files still open', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const name = `rk_${run}`;
+    const data = Buffer.from(`kept through a reset ${run}\n`.repeat(300));
+    const page = await newPage(browser);
+    const oldKey = await registerKeepingKey(page, name, first);
+    await upload(page, 'kept.txt', data);
+    await logOut(page);
+
+    await page.getByRole('link', { name: 'Use your recovery key' }).click();
+    await expect(page).toHaveURL(/\/recover$/);
+    await expect(page.getByText('nobody can restore your files')).toBeVisible();
+    const fill = async (user: string, key: string) => {
+      await page.getByLabel('Username').fill(user);
+      await page.getByLabel('Recovery key').fill(key);
+      await page.getByLabel('New password', { exact: true }).fill(second);
+      await page.getByLabel('Repeat the new password').fill(second);
+      await page.getByRole('button', { name: 'Set new password' }).click();
+    };
+    // A typo is caught by the key's checksum; an unknown name answers like a wrong key.
+    await fill(name, oldKey.slice(0, -1) + (oldKey.endsWith('0') ? '1' : '0'));
+    await expect(page.getByRole('alert')).toContainText('not a whole recovery key');
+    await fill(`nobody_${run}`, oldKey);
+    await expect(page.getByRole('alert')).toHaveText('That username and recovery key do not match. Check both.', { timeout: 30_000 });
+
+    // Lower case, no dashes: the key as someone might type it.
+    await fill(name, oldKey.replaceAll('-', ' ').toLowerCase());
+    const keyText = page.getByTestId('recovery-key');
+    await expect(keyText).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('recovery-replaced')).toBeVisible();
+    const newKey = (await keyText.textContent())!.trim();
+    recordSecret('recovery key', newKey);
+    expect(newKey).not.toBe(oldKey);
+    await page.getByLabel('I saved my recovery key somewhere safe').check();
+    await page.getByRole('button', { name: 'Continue to my vault' }).click();
+    await expect(page).toHaveURL(/\/vault$/);
+    expect(await downloadedHash(page, 'kept.txt')).toBe(sha256(data));
+
+    // The old key stops working; the new password logs in.
+    await logOut(page);
+    await open(page, '/recover');
+    await fill(name, oldKey);
+    await expect(page.getByRole('alert')).toHaveText('That username and recovery key do not match. Check both.', { timeout: 30_000 });
+    await logIn(page, name, second);
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+  });
+
+  test('sign out everywhere else: the other browser is logged out, this one stays', async ({ browser }) => {
+    test.setTimeout(90_000);
+    const name = `ss_${run}`;
+    const a = await newPage(browser);
+    await registerKeepingKey(a, name, first);
+    const b = await newPage(browser);
+    await logIn(b, name, first);
+    await expect(b).toHaveURL(/\/vault$/, { timeout: 30_000 });
+
+    await toAccount(a);
+    const sessions = a.getByTestId('session');
+    await expect(sessions).toHaveCount(2);
+    await expect(a.getByTestId('this-device')).toHaveCount(1);
+    await expect(sessions.first()).toContainText('127.0.0.1');
+    await expect(sessions.first()).toContainText('Chrome');
+    await a.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    await expect(a.getByTestId('sessions-status')).toHaveText('Signed out 1 other session.');
+    await expect(sessions).toHaveCount(1);
+
+    await expectSignedOut(b);
+    await a.getByRole('link', { name: 'Vault', exact: true }).click();
+    await expect(a.getByTestId('vault-empty')).toBeVisible({ timeout: 30_000 });
+  });
+
+  test('delete the account: it asks for the password and the name, then nothing is left and the name is free', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const name = `del_${run}`;
+    const page = await newPage(browser);
+    await registerKeepingKey(page, name, first);
+    await upload(page, 'doomed.txt', Buffer.from(`to be deleted ${run}\n`));
+    await toAccount(page);
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    await page.getByLabel('Your password', { exact: true }).fill(first);
+    await page.getByLabel('to confirm').fill(`${name}x`);
+    await page.getByRole('button', { name: 'Delete my account and files forever' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'exactly to confirm' })).toBeVisible();
+    await page.getByLabel('Your password', { exact: true }).fill(second);
+    await page.getByLabel('to confirm').fill(name);
+    await page.getByRole('button', { name: 'Delete my account and files forever' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'password is not right' })).toBeVisible({ timeout: 30_000 });
+    await page.getByLabel('Your password', { exact: true }).fill(first);
+    await page.getByRole('button', { name: 'Delete my account and files forever' }).click();
+    await expect(page.getByTestId('account-deleted')).toBeVisible({ timeout: 30_000 });
+
+    await logIn(page, name, first);
+    await expect(page.getByRole('alert')).toHaveText('Wrong username or password.', { timeout: 30_000 });
+    await registerKeepingKey(page, name, second);
+    await expect(page.getByTestId('vault-empty')).toBeVisible({ timeout: 30_000 });
+  });
+});
