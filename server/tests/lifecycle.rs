@@ -680,7 +680,10 @@ async fn deleting_an_account_leaves_nothing_of_it(backend: Backend) {
         res.text().await.unwrap()
     );
 
-    assert_eq!(rows_of(&s, hal_id, std::slice::from_ref(&mine.file_id)).await, vec![]);
+    assert_eq!(
+        rows_of(&s, hal_id, std::slice::from_ref(&mine.file_id)).await,
+        vec![]
+    );
     let blobs_after = s.storage().blob_ids().await.unwrap();
     assert!(
         !blobs_after.contains(&hal_keys[0]),
