@@ -91,7 +91,7 @@ impl Domain {
             max: self.settings.auth.kdf_params_per_minute,
             window: std::time::Duration::from_secs(60),
         };
-        let key = format!("kdf-ip:{client_ip}");
+        let key = format!("kdf-ip:{}", limits::client_key(client_ip));
         if let Take::Wait(wait) = limits::take(&self.db, &key, limit, self.now_ms()).await? {
             return Err(DomainError::rate_limited("requests", wait));
         }
@@ -122,7 +122,7 @@ impl Domain {
         // Every registration counts, successful or not.
         if let Take::Wait(wait) = limits::take(
             &self.db,
-            &format!("register-ip:{client_ip}"),
+            &format!("register-ip:{}", limits::client_key(client_ip)),
             limit,
             self.now_ms(),
         )
@@ -223,17 +223,34 @@ impl Domain {
             window: s.login_window,
         };
         let user_key = format!("login-user:{normalized}");
+        let client = limits::client_key(client_ip);
         let ip_attempt =
-            match limits::take(&self.db, &format!("login-ip:{client_ip}"), ip_limit, now).await? {
+            match limits::take(&self.db, &format!("login-ip:{client}"), ip_limit, now).await? {
                 Take::Taken(taken) => taken,
                 Take::Wait(wait) => return Err(too_many_attempts(wait)),
             };
+        // Past the account's limit the account is not locked for everyone (someone guessing
+        // would lock its owner out): a client that has not failed on it itself is still
+        // checked, slowly and a few times per window.
+        let locked_key = format!("login-locked:{normalized}:{client}");
         let user_attempt = match limits::take(&self.db, &user_key, user_limit, now).await? {
-            Take::Taken(taken) => taken,
+            Take::Taken(taken) => Some(taken),
             Take::Wait(wait) => {
-                // Refused without a check: this client's attempt goes back.
-                limits::give_back(&self.db, ip_attempt).await?;
-                return Err(too_many_attempts(wait));
+                let per_client = Limit {
+                    max: s.locked_account_tries_per_client,
+                    window: s.login_window,
+                };
+                match limits::take(&self.db, &locked_key, per_client, now).await? {
+                    Take::Taken(_) => {
+                        tokio::time::sleep(s.locked_account_delay).await;
+                        None
+                    }
+                    Take::Wait(mine) => {
+                        // Refused without a check: this client's attempt goes back.
+                        limits::give_back(&self.db, ip_attempt).await?;
+                        return Err(too_many_attempts(wait.max(mine)));
+                    }
+                }
             }
         };
 
@@ -251,7 +268,9 @@ impl Domain {
             Err(busy) => {
                 // Not checked: neither attempt counts.
                 limits::give_back(&self.db, ip_attempt).await?;
-                limits::give_back(&self.db, user_attempt).await?;
+                if let Some(user_attempt) = user_attempt {
+                    limits::give_back(&self.db, user_attempt).await?;
+                }
                 return Err(busy);
             }
         };
@@ -259,6 +278,7 @@ impl Domain {
             Some(user) if ok => {
                 limits::give_back(&self.db, ip_attempt).await?;
                 limits::reset(&self.db, &user_key).await?;
+                limits::reset(&self.db, &locked_key).await?;
                 Ok(user.id)
             }
             _ => Err(DomainError::BadCredentials),

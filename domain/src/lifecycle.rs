@@ -75,7 +75,7 @@ impl Domain {
         let now = self.now_ms();
         let ip = limits::take(
             &self.db,
-            &format!("login-ip:{client_ip}"),
+            &format!("login-ip:{}", limits::client_key(client_ip)),
             Limit {
                 max: s.login_failures_per_ip,
                 window: s.login_window,
@@ -254,7 +254,7 @@ impl Domain {
         };
         if let Take::Wait(wait) = limits::take(
             &self.db,
-            &format!("kdf-ip:{client_ip}"),
+            &format!("kdf-ip:{}", limits::client_key(client_ip)),
             limit,
             self.now_ms(),
         )

@@ -46,6 +46,21 @@ pub(crate) enum Take {
     Wait(u64),
 }
 
+/// The part of a client's address its limits count under: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber's network, where a host can take any of 2^64 addresses,
+/// so counting per address would count nothing). Text that is not an address stays as given.
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_string(),
+    }
+}
+
 /// The longest a key may be (the column is 200 characters); longer keys are cut.
 const MAX_KEY_CHARS: usize = 200;
 

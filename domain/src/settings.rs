@@ -39,6 +39,13 @@ pub struct AuthSettings {
     pub hash_concurrency: usize,
     /// Requests that may wait for a hash slot; more are answered 503 with `Retry-After`.
     pub hash_queue: usize,
+    /// An account past `login_failures_per_account` is not locked for everyone: each client
+    /// (an IPv4 address, an IPv6 /64) still gets `locked_account_tries_per_client` checks per
+    /// window, each after this delay. So guessing stays slow and bounded per address while the
+    /// owner, from their own address, still gets in.
+    pub locked_account_delay: Duration,
+    /// See `locked_account_delay`.
+    pub locked_account_tries_per_client: u32,
 }
 
 impl Default for AuthSettings {
@@ -56,6 +63,8 @@ impl Default for AuthSettings {
             max_sessions_per_user: 20,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             hash_queue: 64,
+            locked_account_delay: Duration::from_secs(2),
+            locked_account_tries_per_client: 3,
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct HttpSettings {
     /// rate. Stalled and trickling bodies both end; a slow but real upload (a phone on a poor
     /// network sends tens of KiB a second) keeps going.
     pub body_min_bytes_per_second: u64,
+    /// `COFFER_TRUSTED_PROXIES`: reverse proxies (addresses or CIDR ranges) whose
+    /// `X-Forwarded-For` names the client ([`crate::http::client_addr`]). None by default: the
+    /// TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -48,6 +52,7 @@ impl Default for HttpSettings {
             header_timeout: Duration::from_secs(30),
             body_window: Duration::from_secs(30),
             body_min_bytes_per_second: 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -237,6 +242,18 @@ impl Config {
                 defaults.hash_queue,
                 "a whole number of requests",
             )?,
+            locked_account_delay: Duration::from_millis(v.at_most(
+                "COFFER_LOCKED_ACCOUNT_DELAY_MS",
+                defaults.locked_account_delay.as_millis() as u64,
+                "milliseconds",
+                60_000,
+            )?),
+            locked_account_tries_per_client: v.at_most(
+                "COFFER_LOCKED_ACCOUNT_TRIES_PER_CLIENT",
+                defaults.locked_account_tries_per_client.into(),
+                "attempts",
+                1000,
+            )? as u32,
         };
         if auth.session_idle > auth.session_absolute {
             return Err(ConfigError {
@@ -263,6 +280,13 @@ impl Config {
                 http_defaults.body_min_bytes_per_second,
                 "a whole number of bytes",
             )?,
+            trusted_proxies: crate::http::client_addr::parse_trusted(
+                v.get("COFFER_TRUSTED_PROXIES").unwrap_or(""),
+            )
+            .map_err(|message| ConfigError {
+                var: "COFFER_TRUSTED_PROXIES",
+                message,
+            })?,
         };
         Ok(Config {
             http,

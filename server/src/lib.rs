@@ -6,6 +6,8 @@
 
 pub mod config;
 mod http;
+/// Who a request comes from (trusted proxies and `X-Forwarded-For`).
+pub use http::client_addr;
 mod routes;
 mod security;
 mod serve;

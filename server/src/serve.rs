@@ -20,7 +20,7 @@ use hyper_util::{
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::config::HttpSettings;
+use crate::{config::HttpSettings, http::client_addr};
 
 /// Connections cut because their headers did not arrive in time (or they idled), since start.
 static SLOW_HEADERS: AtomicU64 = AtomicU64::new(0);
@@ -45,6 +45,7 @@ pub async fn serve(
         .keep_alive_interval(Some(http.header_timeout))
         .keep_alive_timeout(http.header_timeout);
     let graceful = GracefulShutdown::new();
+    let trusted = std::sync::Arc::new(http.trusted_proxies.clone());
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -61,8 +62,13 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let trusted = trusted.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(remote));
+            // Every reader of the client's address (rate limits, the sessions list, the slow
+            // body guard) takes it from here: the peer, or whom trusted proxies forward for.
+            let client = client_addr::resolve(remote.ip(), req.headers(), &trusted);
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::new(client, remote.port())));
             let router = router.clone();
             async move {
                 Ok::<_, Infallible>(

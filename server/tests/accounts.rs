@@ -123,7 +123,12 @@ async fn kdf_params_do_not_reveal_which_usernames_exist(backend: Backend) {
 }
 
 async fn failed_logins_are_rate_limited_per_account(backend: Backend) {
-    let s = TestServer::start(backend, |c| c.auth.login_failures_per_account = 3).await;
+    let s = TestServer::start(backend, |c| {
+        c.auth.login_failures_per_account = 3;
+        c.auth.locked_account_tries_per_client = 1;
+        c.auth.locked_account_delay = Duration::from_millis(10);
+    })
+    .await;
     s.register_ok("grace", PASSWORD).await;
     for _ in 0..3 {
         assert_eq!(
@@ -131,6 +136,11 @@ async fn failed_logins_are_rate_limited_per_account(backend: Backend) {
             StatusCode::UNAUTHORIZED
         );
     }
+    // Past the account's limit this client gets one more (delayed) try, then waits.
+    assert_eq!(
+        s.login_with_random_key("grace").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let limited = s.login("grace", PASSWORD, None).await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = limited.headers()[header::RETRY_AFTER]
@@ -140,7 +150,7 @@ async fn failed_logins_are_rate_limited_per_account(backend: Backend) {
         .unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
     // Unknown accounts are throttled the same way, so the limit reveals nothing.
-    for _ in 0..3 {
+    for _ in 0..4 {
         s.login_with_random_key("ghost").await;
     }
     assert_eq!(

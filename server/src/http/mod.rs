@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+pub mod client_addr;
 pub mod content;
 mod error;
 pub mod slow;
