@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     protocol::accounts::{
         AccountBundle, ApiTokenInfo, ChangePassword, KdfSetup, NewApiToken, RecoveryReset,
-        RecoverySeal, RegisterRequest, SessionInfo, TokenScope,
+        RecoverySeal, RegisterRequest, SecondFactorStatus, SessionInfo, TokenScope, TotpSetup,
     },
 };
 
@@ -80,6 +80,36 @@ mod ctx {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
+    }
+
+    /// The value of the cookie `name`, if the request has it.
+    pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+        parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// After a passed password proof (or recovery reset): the session, or, for a user with a
+    /// second factor, a challenge (its ticket in a short-lived cookie) and
+    /// `second_factor_required`: no session and no sealed keys until a code passes.
+    pub async fn session_or_challenge(
+        domain: &Domain,
+        parts: &Parts,
+        user_id: i64,
+    ) -> Result<(), DomainError> {
+        match domain.second_factor_challenge(user_id).await? {
+            None => start_session(domain, parts, user_id).await,
+            Some(ticket) => {
+                set_cookie(domain.challenge_cookie(Some(&ticket)));
+                Err(DomainError::SecondFactorRequired)
+            }
+        }
     }
 
     /// Starts a session for `user_id` from this request and sets its cookie.
@@ -168,7 +198,7 @@ pub async fn login(username: String, auth_key: String) -> Result<AccountBundle, 
             if let Some(old) = ctx::presented(&domain, &parts).session_token() {
                 domain.end_session(old).await?;
             }
-            ctx::start_session(&domain, &parts, user_id).await?;
+            ctx::session_or_challenge(&domain, &parts, user_id).await?;
             domain.account_bundle(user_id).await
         }
         .await,
@@ -318,7 +348,7 @@ pub async fn reset_with_recovery_key(request: RecoveryReset) -> Result<AccountBu
             let user_id = domain
                 .reset_with_recovery(request, &ctx::client_ip(&parts))
                 .await?;
-            ctx::start_session(&domain, &parts, user_id).await?;
+            ctx::session_or_challenge(&domain, &parts, user_id).await?;
             domain.account_bundle(user_id).await
         }
         .await,
@@ -379,6 +409,95 @@ pub async fn delete_account(auth_key: String, username: String) -> Result<(), Ap
                 .await?;
             ctx::set_cookie(domain.session_cookie(None));
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// The second step of a login (or reset) for a user with a second factor: a TOTP code or a
+/// recovery code for the challenge in this browser's cookie; then the session and the bundle.
+#[server(prefix = "/api", endpoint = "login/second-factor", input = Json)]
+pub async fn login_second_factor(code: String) -> Result<AccountBundle, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let ticket = ctx::cookie(&parts, domain.challenge_cookie_name());
+            let user_id = domain
+                .complete_second_factor(ticket.as_deref(), &code)
+                .await?;
+            ctx::set_cookie(domain.challenge_cookie(None));
+            ctx::start_session(&domain, &parts, user_id).await?;
+            domain.account_bundle(user_id).await
+        }
+        .await,
+    )
+}
+
+/// Whether two-step login is on, and how many recovery codes are left.
+#[server(prefix = "/api", endpoint = "totp/status", input = Json)]
+pub async fn two_step_status() -> Result<SecondFactorStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.second_factor_status(user_id).await
+        }
+        .await,
+    )
+}
+
+/// A new authenticator secret (pending until a code confirms it), with its QR code.
+#[server(prefix = "/api", endpoint = "totp/setup", input = Json)]
+pub async fn begin_totp() -> Result<TotpSetup, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let (secret, otpauth_url) = domain.totp_begin(user_id).await?;
+            let qr = qrcode::QrCode::new(otpauth_url.as_bytes())
+                .map_err(|e| DomainError::internal("drawing the QR code", e))?;
+            let qr_svg = qr
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            Ok(TotpSetup {
+                secret,
+                otpauth_url,
+                qr_svg,
+            })
+        }
+        .await,
+    )
+}
+
+/// Turns two-step login on with a code from the app; answers the ten recovery codes, once.
+#[server(prefix = "/api", endpoint = "totp/enable", input = Json)]
+pub async fn totp_enable(code: String) -> Result<Vec<String>, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.totp_enable(user_id, &code).await
+        }
+        .await,
+    )
+}
+
+/// Turns two-step login off; needs the password.
+#[server(prefix = "/api", endpoint = "totp/disable", input = Json)]
+pub async fn totp_disable(auth_key: String) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            domain
+                .totp_disable(user_id, auth_key, &ctx::client_ip(&parts))
+                .await
         }
         .await,
     )

@@ -48,6 +48,10 @@ pub enum DomainError {
     /// Login failed. Deliberately identical for unknown users and wrong passwords.
     #[error("Wrong username or password.")]
     BadCredentials,
+    /// The password proof passed; the login waits for a second-factor code (the ticket is in a
+    /// short-lived cookie, never in a body).
+    #[error("Enter the 6-digit code from your authenticator app, or one of your recovery codes.")]
+    SecondFactorRequired,
     /// Not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -131,6 +135,7 @@ impl DomainError {
         match self {
             DomainError::Unauthenticated(failure) => failure.code(),
             DomainError::BadCredentials => code::BAD_CREDENTIALS,
+            DomainError::SecondFactorRequired => code::SECOND_FACTOR_REQUIRED,
             DomainError::Forbidden(_) => code::FORBIDDEN,
             DomainError::NotFound(_) | DomainError::LinkUnavailable => code::NOT_FOUND,
             DomainError::WrongPassword => code::WRONG_PASSWORD,
@@ -153,6 +158,7 @@ impl DomainError {
             DomainError::Invalid(_) => 400,
             DomainError::Unauthenticated(_)
             | DomainError::BadCredentials
+            | DomainError::SecondFactorRequired
             | DomainError::WrongPassword => 401,
             DomainError::Forbidden(_) => 403,
             DomainError::NotFound(_) | DomainError::LinkUnavailable => 404,

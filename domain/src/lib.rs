@@ -26,6 +26,7 @@ mod hashing;
 pub mod janitor;
 mod lifecycle;
 mod limits;
+pub mod second_factor;
 mod secrets;
 mod settings;
 pub mod sharing;

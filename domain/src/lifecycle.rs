@@ -15,8 +15,8 @@ use sea_orm::{
 
 use crate::{
     entities::{
-        account_records, api_tokens, contacts, files, grants, links, sessions, upload_parts,
-        uploads, user_usage, users,
+        account_records, api_tokens, contacts, files, grants, links, login_challenges,
+        recovery_codes, sessions, upload_parts, uploads, user_usage, users,
     },
     hashing::{hash_auth_key, verify_auth_key},
     limits::{self, Limit, Take},
@@ -124,6 +124,23 @@ impl Domain {
         limits::give_back(&self.db, ip).await?;
         limits::reset(&self.db, &user_key).await?;
         Ok(())
+    }
+
+    /// Checks `user`'s password (auth key) like a login would count it.
+    pub(crate) async fn check_password(
+        &self,
+        user: &users::Model,
+        auth_key: Vec<u8>,
+        client_ip: &str,
+    ) -> Result<(), DomainError> {
+        self.check_secret(
+            &user.username,
+            client_ip,
+            auth_key,
+            Some(user.auth_hash.clone()),
+            DomainError::invalid("The password is not right."),
+        )
+        .await
     }
 
     /// Hashes a new auth key or proof under the hashing budget.
@@ -450,6 +467,14 @@ async fn delete_all(
     user_usage::Entity::delete_by_id(user_id).exec(db).await?;
     api_tokens::Entity::delete_many()
         .filter(api_tokens::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    recovery_codes::Entity::delete_many()
+        .filter(recovery_codes::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    login_challenges::Entity::delete_many()
+        .filter(login_challenges::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
     sessions::Entity::delete_many()

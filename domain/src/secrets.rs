@@ -82,6 +82,17 @@ impl ServerSecrets {
         out
     }
 
+    /// The stored form of a second-factor recovery code: HMAC-SHA256 under the pepper, in hex.
+    /// The codes carry 50 random bits and are tried online under a limit, so a keyed fast hash
+    /// is enough; without the pepper a leaked table cannot be tested offline at all.
+    pub fn recovery_code_hash(&self, normalized_code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+            .expect("HMAC accepts any key length");
+        mac.update(b"coffer/v2/recovery-code\0");
+        mac.update(normalized_code.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// A hash to verify against when the user does not exist, so unknown users
     /// and wrong passwords take the same time.
     pub fn dummy_auth_hash(&self) -> &str {

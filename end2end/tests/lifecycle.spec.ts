@@ -2,6 +2,7 @@
 // key, signing other devices out, and deleting the account. Every password and recovery key used
 // here is recorded for the zero-knowledge check.
 import { test, expect, type Browser, type Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileRow as row, noFilePicker, open, recordSecret, sha256 } from './helpers';
 
@@ -15,6 +16,21 @@ async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ acceptDownloads: true });
   await context.addInitScript(noFilePicker);
   return context.newPage();
+}
+
+/** RFC 6238 as an authenticator app computes it (HMAC-SHA1, 6 digits, 30 s), from the base32
+ *  secret the page showed as text. */
+function totp(secretBase32: string, at = Date.now()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, '0');
 }
 
 /** Registers through the UI and returns the recovery key it showed. */
@@ -169,6 +185,57 @@ test.describe('account lifecycle', () => {
     await expectSignedOut(b);
     await a.getByRole('link', { name: 'Vault', exact: true }).click();
     await expect(a.getByTestId('vault-empty')).toBeVisible({ timeout: 30_000 });
+  });
+
+  test('two-step login: turned on by typing the secret into an app, then a login asks for its code; a recovery code works once', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const name = `tf_${run}`;
+    const page = await newPage(browser);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await registerKeepingKey(page, name, first);
+    await toAccount(page);
+    await expect(page.getByTestId('two-step-state')).toHaveText('Off.');
+    await page.getByRole('button', { name: 'Turn on two-step login' }).click();
+    await expect(page.locator('.qr svg')).toBeVisible();
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await page.getByLabel('The 6-digit code the app shows').fill('000000' === totp(secret) ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Turn on', exact: true }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'not right' })).toBeVisible();
+    await page.getByLabel('The 6-digit code the app shows').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on', exact: true }).click();
+    const codes = page.getByTestId('recovery-codes').locator('li');
+    await expect(codes).toHaveCount(10, { timeout: 30_000 });
+    const recovery = (await codes.nth(0).textContent())!.trim();
+    for (const c of await codes.allTextContents()) recordSecret('recovery code', c.trim());
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await expect(page.getByTestId('two-step-state')).toContainText('10 of 10 recovery codes left');
+
+    // A login: the password, then the code (the one that turned it on is spent: wait a step).
+    await page.getByRole('link', { name: 'Vault', exact: true }).click();
+    await logOut(page);
+    await logIn(page, name, first);
+    const step = page.getByTestId('second-factor');
+    await expect(step).toBeVisible({ timeout: 30_000 });
+    await expect(page).toHaveURL(/\/login$/);
+    await page.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
+    await step.getByLabel('Code').fill(totp(secret));
+    await step.getByRole('button', { name: 'Continue' }).click();
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+
+    // A recovery code, once.
+    await logOut(page);
+    await logIn(page, name, first);
+    await expect(step).toBeVisible({ timeout: 30_000 });
+    await step.getByLabel('Code').fill(recovery.toLowerCase());
+    await step.getByRole('button', { name: 'Continue' }).click();
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    await logOut(page);
+    await logIn(page, name, first);
+    await expect(step).toBeVisible({ timeout: 30_000 });
+    await step.getByLabel('Code').fill(recovery);
+    await step.getByRole('button', { name: 'Continue' }).click();
+    await expect(step.getByRole('alert')).toContainText('used already');
   });
 
   test('delete the account: it asks for the password and the name, then nothing is left and the name is free', async ({ browser }) => {

@@ -15,6 +15,7 @@ mod m20261202_000004_authenticity;
 mod m20261206_000005_attempts;
 mod m20261214_000006_link_handover;
 mod m20261215_000007_account_lifecycle;
+mod m20261216_000008_second_factor;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_attempts::Migration),
             Box::new(m20261214_000006_link_handover::Migration),
             Box::new(m20261215_000007_account_lifecycle::Migration),
+            Box::new(m20261216_000008_second_factor::Migration),
         ]
     }
 }

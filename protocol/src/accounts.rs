@@ -220,3 +220,24 @@ pub struct SessionInfo {
     /// Whether it is the session making this request.
     pub current: bool,
 }
+
+/// `/api/totp/setup`: a new TOTP secret for the authenticator app, not on until a code confirms
+/// it. The server holds it (it must, to check codes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    /// The secret in base32, to type into an app.
+    pub secret: String,
+    /// The `otpauth://` URI an app scans (in `qr_svg`).
+    pub otpauth_url: String,
+    /// That URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// The Account page's view of the second factor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorStatus {
+    /// TOTP is on: logins ask for a code after the password.
+    pub totp: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+}

@@ -38,6 +38,8 @@ pub mod code {
     pub const INVALID: &str = "invalid";
     /// 401: wrong username or password (deliberately the same for unknown users).
     pub const BAD_CREDENTIALS: &str = "bad_credentials";
+    /// 401: the password proof passed; the login waits for the second factor (a code).
+    pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
     /// 401: no session or token.
     pub const UNAUTHENTICATED: &str = "unauthenticated";
     /// 401: a session or token that has expired.

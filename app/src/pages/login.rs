@@ -2,11 +2,16 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
+use std::rc::Rc;
+
+use coffer_crypto::PasswordKeys;
+
 use crate::{
     api, browser,
     components::{explain, ErrorMessage},
+    error::AppError,
     keyring,
-    protocol::{accounts::AccountBundle, b64},
+    protocol::{accounts::AccountBundle, b64, code},
     session::use_session,
 };
 
@@ -20,12 +25,71 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
+    // After the password proof, for an account with two-step login: the keys wait here (in
+    // this tab's memory) for the code.
+    let pending = StoredValue::new_local(None::<Rc<PasswordKeys>>);
+    let awaiting_code = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
 
     Effect::new(move |_| {
         if let Some(name) = browser::remembered_username() {
             username.set(name);
         }
     });
+
+    let finish = move |name: String, unlocked: keyring::UnlockedKeys, navigate: &dyn Fn(&str)| {
+        browser::remember_username(&name);
+        password.set(String::new());
+        code.set(String::new());
+        session.unlock(unlocked);
+        navigate("/vault");
+    };
+
+    let on_code = {
+        let navigate = navigate.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            if busy.get_untracked().is_some() {
+                return;
+            }
+            let typed = code.get_untracked();
+            if typed.trim().is_empty() {
+                error.set(Some("Enter the code from your authenticator app.".into()));
+                return;
+            }
+            let Some(keys) = pending.get_value() else {
+                awaiting_code.set(false);
+                return;
+            };
+            error.set(None);
+            let navigate = navigate.clone();
+            let name = username.get_untracked();
+            leptos::task::spawn_local(async move {
+                busy.set(Some("Checking the code…"));
+                let result = async {
+                    let bundle = api::login_second_factor(typed).await?;
+                    let unlocked = keyring::unlock(&bundle, &keys)?;
+                    send_account_proof_if_needed(&bundle, &keys, &unlocked);
+                    Ok::<_, AppError>(unlocked)
+                }
+                .await;
+                busy.set(None);
+                match result {
+                    Ok(unlocked) => {
+                        pending.set_value(None);
+                        finish(name, unlocked, &|to| navigate(to, Default::default()));
+                    }
+                    Err(e) if e.code() == code::UNAUTHENTICATED => {
+                        // The five minutes passed: start again with the password.
+                        pending.set_value(None);
+                        awaiting_code.set(false);
+                        error.set(Some("That took too long. Log in again.".into()));
+                    }
+                    Err(e) => error.set(Some(explain(session, e))),
+                }
+            });
+        }
+    };
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -46,23 +110,30 @@ pub fn LoginPage() -> impl IntoView {
                 let kdf = api::kdf_params(name.clone()).await?;
                 busy.set(Some("Deriving your keys from your password…"));
                 browser::next_paint().await;
-                let keys = keyring::derive_keys(&pw, &kdf)?;
+                let keys = Rc::new(keyring::derive_keys(&pw, &kdf)?);
                 busy.set(Some("Logging in…"));
                 let auth_key = b64::encode(keys.auth_key().as_bytes());
-                let bundle = api::login(name.clone(), auth_key).await?;
+                let bundle = match api::login(name.clone(), auth_key).await {
+                    Err(e) if e.code() == code::SECOND_FACTOR_REQUIRED => {
+                        pending.set_value(Some(keys));
+                        return Ok(None);
+                    }
+                    other => other?,
+                };
                 busy.set(Some("Unlocking your keys…"));
                 let unlocked = keyring::unlock(&bundle, &keys)?;
                 send_account_proof_if_needed(&bundle, &keys, &unlocked);
-                Ok(unlocked)
+                Ok::<_, AppError>(Some(unlocked))
             }
             .await;
             busy.set(None);
             match result {
-                Ok(unlocked) => {
-                    browser::remember_username(&name);
+                Ok(Some(unlocked)) => {
+                    finish(name, unlocked, &|to| navigate(to, Default::default()))
+                }
+                Ok(None) => {
                     password.set(String::new());
-                    session.unlock(unlocked);
-                    navigate("/vault", Default::default());
+                    awaiting_code.set(true);
                 }
                 Err(e) => error.set(Some(explain(session, e))),
             }
@@ -73,7 +144,16 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Log in · Coffer"/>
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <form on:submit=on_submit novalidate>
+            <form on:submit=on_code novalidate hidden=move || !awaiting_code.get()
+                data-testid="second-factor">
+                <p>"Two-step login is on for this account. Enter the 6-digit code your \
+                    authenticator app shows now, or one of your recovery codes."</p>
+                <label for="login-code">"Code"</label>
+                <input id="login-code" name="code" type="text" autocomplete="one-time-code"
+                    autocapitalize="characters" spellcheck="false" required bind:value=code/>
+                <SubmitRow error busy label="Continue"/>
+            </form>
+            <form on:submit=on_submit novalidate hidden=move || awaiting_code.get()>
                 <label for="login-username">"Username"</label>
                 <input id="login-username" name="username" type="text" autocomplete="username"
                     autocapitalize="none" spellcheck="false" required bind:value=username/>

@@ -10,13 +10,25 @@ use super::{
     login::SubmitRow,
     register::{new_password_problem, RecoveryScreen},
 };
+use std::rc::Rc;
+
+use coffer_crypto::{AccountKey, PasswordKeys, RecoveryKey};
+
 use crate::{
     api, browser,
     components::{explain, use_gate},
     error::AppError,
     keyring,
+    protocol::{accounts::AccountBundle, code},
     session::use_session,
 };
+
+/// A reset the server took, waiting for the second factor.
+struct Pending {
+    account_key: AccountKey,
+    password_keys: PasswordKeys,
+    recovery_key: RecoveryKey,
+}
 
 /// Username, recovery key and a new password; then the new recovery key, once.
 #[component]
@@ -29,6 +41,60 @@ pub fn RecoverPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
+    // A reset for an account with two-step login waits for the code with its keys here.
+    let pending = StoredValue::new_local(None::<Rc<Pending>>);
+    let awaiting_code = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+
+    // The server's answer must open to the very key the recovery key opened; then the new
+    // recovery key is shown until the user says it is saved.
+    let finish = move |name: String, bundle: AccountBundle, p: &Pending| {
+        let keys = keyring::unlock(&bundle, &p.password_keys)?;
+        if !keyring::holds_account_key(&keys, &p.account_key) {
+            return Err(AppError::invalid(
+                "The server answered with keys that are not your account's. Your files \
+                 were not opened; tell whoever runs this Coffer.",
+            ));
+        }
+        browser::remember_username(&name);
+        recovery.set(String::new());
+        password.set(String::new());
+        confirm.set(String::new());
+        code.set(String::new());
+        session.unlock(keys);
+        let key = p.recovery_key.to_display().to_string();
+        gate.hold(move || {
+            view! { <RecoveryScreen key=key.clone() username=name.clone() replaced=true/> }
+                .into_any()
+        });
+        Ok(())
+    };
+
+    let on_code = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let typed = code.get_untracked();
+        let Some(p) = pending.get_value() else {
+            awaiting_code.set(false);
+            return;
+        };
+        let name = username.get_untracked().trim().to_string();
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            busy.set(Some("Checking the code…"));
+            let result = match api::login_second_factor(typed).await {
+                Ok(bundle) => finish(name, bundle, &p),
+                Err(e) => Err(e),
+            };
+            busy.set(None);
+            match result {
+                Ok(()) => pending.set_value(None),
+                Err(e) => error.set(Some(explain(session, e))),
+            }
+        });
+    };
 
     Effect::new(move |_| {
         if let Some(name) = browser::remembered_username() {
@@ -69,31 +135,30 @@ pub fn RecoverPage() -> impl IntoView {
                     &mut rand_core::OsRng,
                 )?;
                 busy.set(Some("Setting your new password…"));
-                let bundle = api::reset_with_recovery_key(reset.request).await?;
-                let keys = keyring::unlock(&bundle, &reset.password_keys)?;
-                if !keyring::holds_account_key(&keys, &account_key) {
-                    return Err(AppError::invalid(
-                        "The server answered with keys that are not your account's. Your files \
-                         were not opened; tell whoever runs this Coffer.",
-                    ));
+                let p = Rc::new(Pending {
+                    account_key,
+                    password_keys: reset.password_keys,
+                    recovery_key: reset.recovery_key,
+                });
+                match api::reset_with_recovery_key(reset.request).await {
+                    Ok(bundle) => finish(name.clone(), bundle, &p).map(|()| false),
+                    Err(e) if e.code() == code::SECOND_FACTOR_REQUIRED => {
+                        pending.set_value(Some(p));
+                        Ok(true)
+                    }
+                    Err(e) => Err(e),
                 }
-                Ok::<_, AppError>((keys, reset.recovery_key))
             }
             .await;
             busy.set(None);
             match result {
-                Ok((keys, recovery_key)) => {
-                    browser::remember_username(&name);
-                    recovery.set(String::new());
+                Ok(true) => {
                     password.set(String::new());
                     confirm.set(String::new());
-                    session.unlock(keys);
-                    let key = recovery_key.to_display().to_string();
-                    gate.hold(move || {
-                        view! { <RecoveryScreen key=key.clone() username=name.clone() replaced=true/> }
-                            .into_any()
-                    });
+                    recovery.set(String::new());
+                    awaiting_code.set(true);
                 }
+                Ok(false) => {}
                 Err(e) => error.set(Some(explain(session, e))),
             }
         });
@@ -106,7 +171,16 @@ pub fn RecoverPage() -> impl IntoView {
             <p>"Your recovery key (the one you saved when you made the account) lets you set a new \
                 password. Without your password or your recovery key, " <strong>"nobody can restore \
                 your files"</strong>", not even whoever runs this Coffer: they never had the keys."</p>
-            <form on:submit=on_submit novalidate>
+            <form on:submit=on_code novalidate hidden=move || !awaiting_code.get()
+                data-testid="second-factor">
+                <p>"Your new password is set. Two-step login is on for this account: enter the \
+                    6-digit code your authenticator app shows now, or one of your recovery codes."</p>
+                <label for="recover-code">"Code"</label>
+                <input id="recover-code" name="code" type="text" autocomplete="one-time-code"
+                    autocapitalize="characters" spellcheck="false" required bind:value=code/>
+                <SubmitRow error busy label="Continue"/>
+            </form>
+            <form on:submit=on_submit novalidate hidden=move || awaiting_code.get()>
                 <label for="recover-username">"Username"</label>
                 <input id="recover-username" name="username" type="text" autocomplete="username"
                     autocapitalize="none" spellcheck="false" required bind:value=username/>

@@ -7,6 +7,8 @@ pub mod contacts;
 pub mod files;
 pub mod grants;
 pub mod links;
+pub mod login_challenges;
+pub mod recovery_codes;
 pub mod server_secrets;
 pub mod sessions;
 pub mod upload_parts;

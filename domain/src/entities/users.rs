@@ -25,6 +25,12 @@ pub struct Model {
     pub created_at: i64,
     /// Argon2id of the account proof (`AccountKey::proof`); `None` until the browser sent it.
     pub account_proof_hash: Option<String>,
+    /// The TOTP secret once the second factor is on (the server must hold it to check codes).
+    pub totp_secret: Option<Vec<u8>>,
+    /// A TOTP secret shown to the user, not yet confirmed by a code.
+    pub totp_pending: Option<Vec<u8>>,
+    /// The last 30-second step a code was accepted for (no replay of it or earlier ones).
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 mod delete;
 mod password;
 mod sessions;
+mod two_step;
 
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
@@ -50,6 +51,7 @@ fn AccountDetails() -> impl IntoView {
             <LogoutButton/>
         </section>
         <password::ChangePassword/>
+        <two_step::TwoStep/>
         <sessions::Sessions/>
         <ApiTokens/>
         <delete::DeleteAccount/>
