@@ -10,8 +10,9 @@ use coffer_domain::DomainError;
 use crate::{
     error::AppError,
     protocol::accounts::{
-        AccountBundle, ApiTokenInfo, ChangePassword, KdfSetup, NewApiToken, RecoveryReset,
-        RecoverySeal, RegisterRequest, SecondFactorStatus, SessionInfo, TokenScope, TotpSetup,
+        AccountBundle, ApiTokenInfo, ChangePassword, KdfSetup, KeepSpan, KeepUnlocked, NewApiToken,
+        RecoveryReset, RecoverySeal, RegisterRequest, SecondFactorStatus, SessionInfo, TokenScope,
+        TotpSetup,
     },
 };
 
@@ -498,6 +499,64 @@ pub async fn totp_disable(auth_key: String) -> Result<(), AppError> {
             domain
                 .totp_disable(user_id, auth_key, &ctx::client_ip(&parts))
                 .await
+        }
+        .await,
+    )
+}
+
+/// Keeps this device unlocked for `span` (the password's auth key proves it is the user asking):
+/// answers this session's unlock key and sets the cookie's lifetime to match.
+#[server(prefix = "/api", endpoint = "session/keep", input = Json)]
+pub async fn keep_device_unlocked(
+    auth_key: String,
+    span: KeepSpan,
+) -> Result<KeepUnlocked, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, session) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            let kept = domain
+                .keep_unlocked(user_id, session, auth_key, span, &ctx::client_ip(&parts))
+                .await?;
+            if let Some(token) = ctx::presented(&domain, &parts).session_token() {
+                let max_age = match span {
+                    KeepSpan::Browser => None,
+                    _ => Some(((kept.until_ms - domain.now_ms()) / 1000).max(1) as u64),
+                };
+                ctx::set_cookie(domain.kept_session_cookie(token, max_age));
+            }
+            Ok(kept)
+        }
+        .await,
+    )
+}
+
+/// This session's unlock key, for a device that stays unlocked.
+#[server(prefix = "/api", endpoint = "session/unlock-key", input = Json)]
+pub async fn session_unlock_key() -> Result<String, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (_, session) = ctx::session_caller(&domain).await?;
+            Ok(crate::protocol::b64::encode(
+                &domain.unlock_key(session).await?,
+            ))
+        }
+        .await,
+    )
+}
+
+/// "Lock now": this session forgets its unlock key (the device wipes its copy itself).
+#[server(prefix = "/api", endpoint = "session/lock", input = Json)]
+pub async fn lock_device() -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (_, session) = ctx::session_caller(&domain).await?;
+            domain.lock_session(session).await
         }
         .await,
     )

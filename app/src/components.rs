@@ -128,6 +128,7 @@ fn SiteMenu() -> impl IntoView {
                                 <A href="/shared">"Shared with me"</A>
                                 <A href="/account">"Account"</A>
                                 <A href="/decrypt">"Decrypt a file"</A>
+                                <LockButton/>
                                 <LogoutButton/>
                             }.into_any(),
                             _ => view! {
@@ -226,6 +227,8 @@ pub fn LogoutButton() -> impl IntoView {
         let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
+            #[cfg(feature = "hydrate")]
+            crate::client::keep::forget().await;
             let result = api::logout().await;
             session.forget();
             busy.set(false);
@@ -239,6 +242,27 @@ pub fn LogoutButton() -> impl IntoView {
         <button type="button" class="link-button" on:click=on_click disabled=move || busy.get()>
             "Log out"
         </button>
+    }
+}
+
+/// "Lock now": the keys leave this tab and a device kept unlocked forgets its copy (here and
+/// on the server); the session stays, so the password unlocks again.
+#[component]
+pub fn LockButton() -> impl IntoView {
+    let session = use_session();
+    let on_click = move |_| {
+        leptos::task::spawn_local(async move {
+            #[cfg(feature = "hydrate")]
+            crate::client::keep::forget().await;
+            if let Err(e) = api::lock_device().await {
+                leptos::logging::warn!("lock: {e}");
+            }
+            session.forget();
+        });
+    };
+    view! {
+        <button type="button" class="link-button" on:click=on_click
+            hidden=move || !session.unlocked.get()>"Lock now"</button>
     }
 }
 

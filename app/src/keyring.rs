@@ -226,6 +226,16 @@ pub fn unlock(
     let (account_key, format) =
         AccountKey::open_under_password(password_keys.kek(), &bundle.sealed_account_key)
             .map_err(|_| wrong())?;
+    unlock_with_account_key(bundle, account_key, format)
+}
+
+/// Opens the rest of the bundle (the identity key) with an account key this browser already
+/// holds (a device kept unlocked).
+pub fn unlock_with_account_key(
+    bundle: &AccountBundle,
+    account_key: AccountKey,
+    format: AccountFormat,
+) -> Result<UnlockedKeys, AppError> {
     let public = PublicKey::from_bytes(&bundle.public_key)
         .map_err(|_| AppError::invalid("The account's public key is damaged."))?;
     let identity = IdentityKeyPair::open(&account_key, &bundle.sealed_private_key, &public)

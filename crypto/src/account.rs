@@ -20,6 +20,9 @@ const AAD_UNDER_PASSWORD_V2: &[u8] = b"coffer/v2/account-key/password";
 const AAD_UNDER_RECOVERY_V2: &[u8] = b"coffer/v2/account-key/recovery";
 const INFO_RECOVERY_KEK: &[u8] = b"coffer/v1/recovery-kek";
 const INFO_ACCOUNT_PROOF: &[u8] = b"coffer/v2/account-proof";
+const AAD_FOR_DEVICE: &[u8] = b"coffer/v2/account-key/device";
+/// Plaintext of blob `0x0F`: the format (1 or 2), then the key.
+const DEVICE_PLAINTEXT_LEN: usize = 1 + KEY_LEN;
 
 /// The format an account's key was sealed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +132,59 @@ impl AccountKey {
     }
 }
 
+impl AccountKey {
+    /// Seals the account key for a device that stays unlocked (blob `0x0F`, 62 bytes): under
+    /// `unlock_key`, a random key the server keeps for one session and hands only to that
+    /// session, with the account's `username` (normalized) in the associated data and its
+    /// format inside. The browser keeps this blob only under a second, non-extractable key of
+    /// its own (docs/CRYPTO.md §2.5), so neither the server's key alone nor the browser's
+    /// storage alone opens it.
+    pub fn seal_for_device(
+        &self,
+        unlock_key: &[u8; KEY_LEN],
+        username: &str,
+        format: AccountFormat,
+        rng: &mut impl CryptoRngCore,
+    ) -> Vec<u8> {
+        let mut plaintext = zeroize::Zeroizing::new([0u8; DEVICE_PLAINTEXT_LEN]);
+        plaintext[0] = match format {
+            AccountFormat::V1 => 1,
+            AccountFormat::V2 => 2,
+        };
+        plaintext[1..].copy_from_slice(&self.0);
+        seal_box(
+            unlock_key,
+            BlobTag::AccountKeyForDevice,
+            AAD_FOR_DEVICE,
+            username.as_bytes(),
+            &plaintext[..],
+            rng,
+        )
+    }
+
+    /// Opens a blob made by [`AccountKey::seal_for_device`] for `username`.
+    pub fn open_for_device(
+        unlock_key: &[u8; KEY_LEN],
+        username: &str,
+        sealed: &[u8],
+    ) -> Result<(Self, AccountFormat), Error> {
+        let plaintext = open_box(
+            unlock_key,
+            BlobTag::AccountKeyForDevice,
+            AAD_FOR_DEVICE,
+            username.as_bytes(),
+            sealed,
+            Some(DEVICE_PLAINTEXT_LEN),
+        )?;
+        let format = match plaintext[0] {
+            1 => AccountFormat::V1,
+            2 => AccountFormat::V2,
+            _ => return Err(Error::Malformed),
+        };
+        Ok((Self(*to_key(&plaintext[1..])?), format))
+    }
+}
+
 fn recovery_kek(rk: &RecoveryKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
     hkdf_sha256(None, rk.as_secret_bytes(), &[INFO_RECOVERY_KEK])
 }
@@ -146,5 +202,23 @@ mod tests {
         assert_eq!(*a.proof(), *a.proof());
         assert_ne!(*a.proof(), *b.proof());
         assert_ne!(&a.proof()[..], &a.0[..], "the proof is not the key");
+    }
+
+    #[test]
+    fn a_device_seal_opens_with_its_unlock_key_and_name_only() {
+        let mut rng = rand_core::OsRng;
+        let key = AccountKey::generate(&mut rng);
+        let unlock = [7u8; KEY_LEN];
+        let sealed = key.seal_for_device(&unlock, "alice", AccountFormat::V1, &mut rng);
+        assert_eq!(sealed.len(), crate::blob_len::DEVICE_SEALED_KEY);
+        assert_eq!(sealed[0], 0x0F);
+        let (opened, format) = AccountKey::open_for_device(&unlock, "alice", &sealed).unwrap();
+        assert_eq!(opened.0, key.0);
+        assert_eq!(format, AccountFormat::V1);
+        assert!(AccountKey::open_for_device(&[8u8; KEY_LEN], "alice", &sealed).is_err());
+        assert!(AccountKey::open_for_device(&unlock, "mallory", &sealed).is_err());
+        let mut altered = sealed.clone();
+        altered[20] ^= 1;
+        assert!(AccountKey::open_for_device(&unlock, "alice", &altered).is_err());
     }
 }

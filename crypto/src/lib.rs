@@ -123,6 +123,8 @@ pub mod blob_len {
     pub const LINK_TOKEN_DIGEST: usize = 32;
     /// A link secret sealed for its owner (`0x0E`, `LinkSecret::seal_for_owner`).
     pub const SEALED_LINK_SECRET: usize = SEALED_KEY;
+    /// The account key sealed for a device that stays unlocked (`0x0F`): format byte and key.
+    pub const DEVICE_SEALED_KEY: usize = 1 + 12 + 33 + 16;
     /// A link's verifier (`LinkSecret::verifier`).
     pub const LINK_VERIFIER: usize = crate::link::VERIFIER_LEN;
     /// The frame of a variable-length sealed blob (tag, nonce, GCM tag) around its padded

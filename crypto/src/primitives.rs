@@ -49,6 +49,7 @@ pub(crate) enum BlobTag {
     AccountKeyUnderRecoveryV2 = 0x0C,
     GrantSignature = 0x0D,
     LinkSecretForOwner = 0x0E,
+    AccountKeyForDevice = 0x0F,
 }
 
 /// Seals `plaintext` as `tag || nonce(12) || AES-256-GCM ciphertext || gcm tag(16)`,

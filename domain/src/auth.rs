@@ -171,6 +171,23 @@ impl Domain {
     }
 
     /// A `Set-Cookie` value carrying `token`, or clearing the cookie when `None`.
+    /// The session cookie with its own lifetime: `None` makes it a browser-session cookie
+    /// (gone when the browser closes), else `Max-Age` seconds (a kept session).
+    pub fn kept_session_cookie(&self, token: &str, max_age: Option<u64>) -> String {
+        let secure = if self.settings.auth.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let age = max_age
+            .map(|s| format!("; Max-Age={s}"))
+            .unwrap_or_default();
+        format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}{age}",
+            self.cookie_name()
+        )
+    }
+
     pub fn session_cookie(&self, token: Option<&str>) -> String {
         let secure = if self.settings.auth.secure_cookies {
             "; Secure"
@@ -270,9 +287,11 @@ impl Domain {
         };
         // Refresh at most once a minute to spare the database a write per request.
         if now - row.last_seen_at > 60_000 {
+            let row_idle = row.idle_ms;
             let mut active: sessions::ActiveModel = row.into();
             active.last_seen_at = Set(now);
-            active.idle_expires_at = Set(now.saturating_add(ms(self.settings.auth.session_idle)));
+            let idle = row_idle.unwrap_or_else(|| ms(self.settings.auth.session_idle));
+            active.idle_expires_at = Set(now.saturating_add(idle));
             if let Err(e) = active.update(&self.db).await {
                 tracing::warn!(%e, "could not refresh session");
             }

@@ -24,6 +24,7 @@ pub mod entities;
 mod error;
 mod hashing;
 pub mod janitor;
+mod keep;
 mod lifecycle;
 mod limits;
 pub mod second_factor;

@@ -46,6 +46,8 @@ pub struct AuthSettings {
     pub locked_account_delay: Duration,
     /// See `locked_account_delay`.
     pub locked_account_tries_per_client: u32,
+    /// The longest a device may stay unlocked (a kept session's lifetime).
+    pub keep_unlocked_max: Duration,
 }
 
 impl Default for AuthSettings {
@@ -65,6 +67,7 @@ impl Default for AuthSettings {
             hash_queue: 64,
             locked_account_delay: Duration::from_secs(2),
             locked_account_tries_per_client: 3,
+            keep_unlocked_max: Duration::from_secs(30 * 24 * 60 * 60),
         }
     }
 }

@@ -238,6 +238,75 @@ test.describe('account lifecycle', () => {
     await expect(step.getByRole('alert')).toContainText('used already');
   });
 
+  test('keep this device unlocked: a reload and a new tab open without the password; Lock now ends it; signed out elsewhere, the copy is useless', async ({ browser }) => {
+    test.setTimeout(120_000);
+    const name = `ku_${run}`;
+    const setup = await newPage(browser);
+    await registerKeepingKey(setup, name, first);
+    await upload(setup, 'kept-open.txt', Buffer.from(`kept ${run}\n`));
+    await setup.context().close();
+
+    const page = await newPage(browser);
+    await open(page, '/login');
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password').fill(first);
+    await page.getByLabel('Keep this device unlocked').check();
+    await page.getByLabel('For how long').selectOption('day');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    await expect(row(page, 'kept-open.txt')).toBeVisible({ timeout: 30_000 });
+
+    // Nothing in web storage is the key: IndexedDB holds a CryptoKey object and ciphertext.
+    const stored = await page.evaluate(async () => {
+      const db: IDBDatabase = await new Promise((ok, no) => {
+        const r = indexedDB.open('coffer', 1); r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error);
+      });
+      const rec: any = await new Promise((ok) => {
+        const r = db.transaction('keep').objectStore('keep').get('device'); r.onsuccess = () => ok(r.result);
+      });
+      return { extractable: (rec.device as CryptoKey).extractable, type: (rec.device as CryptoKey).type, blob: rec.blob.length, local: JSON.stringify(localStorage) };
+    });
+    expect(stored).toMatchObject({ extractable: false, type: 'secret', blob: 62 + 16 });
+
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await expect(row(page, 'kept-open.txt')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('unlock')).toHaveCount(0);
+    const tab = await page.context().newPage();
+    await open(tab, '/vault');
+    await expect(row(tab, 'kept-open.txt')).toBeVisible({ timeout: 30_000 });
+
+    // Lock now: the password is asked for again, after a reload too.
+    await page.getByRole('button', { name: 'Lock now' }).click();
+    await expect(page.getByTestId('unlock')).toBeVisible({ timeout: 30_000 });
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await expect(page.getByTestId('unlock')).toBeVisible({ timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    await expect(page.getByTestId('unlock')).toBeVisible();
+
+    // Kept again, then signed out from another browser: the reload finds no session.
+    await page.getByTestId('unlock').getByLabel('Password').fill(first);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(row(page, 'kept-open.txt')).toBeVisible({ timeout: 30_000 });
+    await logOut(page);
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password').fill(first);
+    await page.getByLabel('Keep this device unlocked').check();
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(row(page, 'kept-open.txt')).toBeVisible({ timeout: 30_000 });
+    const other = await newPage(browser);
+    await logIn(other, name, first);
+    await expect(other).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    await toAccount(other);
+    await other.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    // (The browser that registered the account still had a session too.)
+    await expect(other.getByTestId('sessions-status')).toHaveText('Signed out 2 other sessions.');
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await expect(page.getByRole('heading', { name: 'Please log in' })).toBeVisible({ timeout: 30_000 });
+  });
+
   test('delete the account: it asks for the password and the name, then nothing is left and the name is free', async ({ browser }) => {
     test.setTimeout(120_000);
     const name = `del_${run}`;

@@ -241,3 +241,25 @@ pub struct SecondFactorStatus {
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
 }
+
+/// How long a device stays unlocked (chosen at login).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepSpan {
+    /// Until the browser closes (a session cookie; the usual idle timeout).
+    Browser,
+    /// A day.
+    Day,
+    /// Thirty days (at most `COFFER_KEEP_UNLOCKED_MAX_DAYS`).
+    Month,
+}
+
+/// `/api/session/keep`: this session's unlock key and until when it lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeepUnlocked {
+    /// 32 random bytes the device seals its copy of the account key under (blob `0x0F`).
+    #[serde(with = "b64")]
+    pub unlock_key: Vec<u8>,
+    /// When the session ends at the latest (ms since the epoch).
+    pub until_ms: i64,
+}

@@ -248,6 +248,15 @@ impl Config {
                 "milliseconds",
                 60_000,
             )?),
+            keep_unlocked_max: minutes(
+                24 * 60
+                    * v.at_most(
+                        "COFFER_KEEP_UNLOCKED_MAX_DAYS",
+                        defaults.keep_unlocked_max.as_secs() / 86_400,
+                        "days",
+                        365,
+                    )?,
+            ),
             locked_account_tries_per_client: v.at_most(
                 "COFFER_LOCKED_ACCOUNT_TRIES_PER_CLIENT",
                 defaults.locked_account_tries_per_client.into(),

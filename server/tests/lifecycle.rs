@@ -853,3 +853,172 @@ async fn api_tokens_keep_to_their_scopes_and_never_reach_the_account(backend: Ba
         "nothing was deleted"
     );
 }
+
+mod keep_unlocked {
+    //! Staying unlocked on a device: the session's unlock key, for that session only, as long
+    //! as it lives.
+    use super::*;
+    use std::time::Duration;
+
+    on_every_database!(
+        a_kept_session_hands_its_unlock_key_to_itself_only_and_lives_as_chosen,
+        the_unlock_key_dies_with_lock_sign_out_and_password_change,
+    );
+
+    async fn keep(s: &TestServer, cookie: &str, span: &str, password: &str) -> Response {
+        let b = bundle(s, cookie).await;
+        let keys = keyring::derive_keys(password, &b.kdf).unwrap();
+        s.post(
+            "/api/session/keep",
+            json!({ "auth_key": b64::encode(keys.auth_key().as_bytes()), "span": span }),
+            Some(cookie),
+        )
+        .await
+    }
+
+    async fn unlock_key(s: &TestServer, cookie: &str) -> Response {
+        s.post("/api/session/unlock-key", json!({}), Some(cookie))
+            .await
+    }
+
+    fn max_age(res: &Response) -> Option<String> {
+        res.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("__Host-coffer_session="))
+            .map(|v| {
+                v.split(';')
+                    .map(str::trim)
+                    .find(|p| p.starts_with("Max-Age="))
+                    .unwrap_or("none")
+                    .to_string()
+            })
+    }
+
+    async fn a_kept_session_hands_its_unlock_key_to_itself_only_and_lives_as_chosen(
+        backend: Backend,
+    ) {
+        let s = TestServer::start(backend, |_| {}).await;
+        let lena = user(&s, "lena").await;
+        let other = session_cookie(&s.login("lena", PASSWORD, None).await).unwrap();
+        assert_eq!(
+            unlock_key(&s, &lena.cookie).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Only with the password.
+        let res = keep(&s, &lena.cookie, "day", "not the password at all").await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = keep(&s, &lena.cookie, "day", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(max_age(&res).as_deref(), Some("Max-Age=86400"));
+        let kept: Value = res.json().await.unwrap();
+        let key = kept["unlock_key"].as_str().unwrap().to_string();
+        assert_eq!(b64::decode(&key).unwrap().len(), 32);
+
+        let res = unlock_key(&s, &lena.cookie).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.json::<String>().await.unwrap(), key);
+        assert_eq!(
+            unlock_key(&s, &other).await.status(),
+            StatusCode::NOT_FOUND,
+            "another session of the same user does not get it"
+        );
+        let token = {
+            let res = s
+                .post(
+                    "/api/tokens/create",
+                    json!({ "name": "t", "days": 1 }),
+                    Some(&lena.cookie),
+                )
+                .await;
+            json_of(res).await["token"].as_str().unwrap().to_string()
+        };
+        let res = s
+            .http
+            .post(s.url("/api/session/unlock-key"))
+            .bearer_auth(&token)
+            .header("sec-fetch-site", "same-origin")
+            .header(reqwest::header::ORIGIN, s.url(""))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "nor does a token");
+
+        // A day, idle or not: past the usual hour, alive; past the day, gone.
+        s.advance(Duration::from_secs(3 * 3600));
+        assert!(
+            s.account(&lena.cookie).await.is_some(),
+            "kept past the idle hour"
+        );
+        assert!(
+            s.account(&other).await.is_none(),
+            "the usual session idled out"
+        );
+        s.advance(Duration::from_secs(22 * 3600));
+        assert!(s.account(&lena.cookie).await.is_none(), "a day is a day");
+
+        // "Until the browser closes": a session cookie, the usual idle time.
+        let cookie = session_cookie(&s.login("lena", PASSWORD, None).await).unwrap();
+        let res = keep(&s, &cookie, "browser", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(max_age(&res).as_deref(), Some("none"));
+        s.advance(Duration::from_secs(2 * 3600));
+        assert!(s.account(&cookie).await.is_none());
+    }
+
+    async fn the_unlock_key_dies_with_lock_sign_out_and_password_change(backend: Backend) {
+        let s = TestServer::start(backend, |_| {}).await;
+        let mia = user(&s, "mia").await;
+        assert_eq!(
+            keep(&s, &mia.cookie, "month", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let res = s
+            .post("/api/session/lock", json!({}), Some(&mia.cookie))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            unlock_key(&s, &mia.cookie).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert!(
+            s.account(&mia.cookie).await.is_some(),
+            "locking keeps the session"
+        );
+        s.advance(Duration::from_secs(2 * 3600));
+        assert!(
+            s.account(&mia.cookie).await.is_none(),
+            "back to the usual lifetime"
+        );
+
+        // Signed out from elsewhere: the kept session and its key are gone.
+        let laptop = session_cookie(&s.login("mia", PASSWORD, None).await).unwrap();
+        assert_eq!(
+            keep(&s, &laptop, "month", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let phone = session_cookie(&s.login("mia", PASSWORD, None).await).unwrap();
+        s.post("/api/sessions/end-others", json!({}), Some(&phone))
+            .await;
+        assert_eq!(
+            unlock_key(&s, &laptop).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+
+        // A password change ends the other kept sessions too.
+        let kept = session_cookie(&s.login("mia", PASSWORD, None).await).unwrap();
+        assert_eq!(
+            keep(&s, &kept, "day", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let res = change_password(&s, &phone, PASSWORD, NEW_PASSWORD, false).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            unlock_key(&s, &kept).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}

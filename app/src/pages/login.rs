@@ -11,7 +11,10 @@ use crate::{
     components::{explain, ErrorMessage},
     error::AppError,
     keyring,
-    protocol::{accounts::AccountBundle, b64, code},
+    protocol::{
+        accounts::{AccountBundle, KeepSpan},
+        b64, code,
+    },
     session::use_session,
 };
 
@@ -30,6 +33,8 @@ pub fn LoginPage() -> impl IntoView {
     let pending = StoredValue::new_local(None::<Rc<PasswordKeys>>);
     let awaiting_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
+    let keep = RwSignal::new(false);
+    let span = RwSignal::new("day".to_string());
 
     Effect::new(move |_| {
         if let Some(name) = browser::remembered_username() {
@@ -70,6 +75,10 @@ pub fn LoginPage() -> impl IntoView {
                     let bundle = api::login_second_factor(typed).await?;
                     let unlocked = keyring::unlock(&bundle, &keys)?;
                     send_account_proof_if_needed(&bundle, &keys, &unlocked);
+                    if keep.get_untracked() {
+                        busy.set(Some("Keeping this device unlocked…"));
+                        keep_this_device(&keys, &unlocked, span_of(&span.get_untracked())).await;
+                    }
                     Ok::<_, AppError>(unlocked)
                 }
                 .await;
@@ -123,6 +132,10 @@ pub fn LoginPage() -> impl IntoView {
                 busy.set(Some("Unlocking your keys…"));
                 let unlocked = keyring::unlock(&bundle, &keys)?;
                 send_account_proof_if_needed(&bundle, &keys, &unlocked);
+                if keep.get_untracked() {
+                    busy.set(Some("Keeping this device unlocked…"));
+                    keep_this_device(&keys, &unlocked, span_of(&span.get_untracked())).await;
+                }
                 Ok::<_, AppError>(Some(unlocked))
             }
             .await;
@@ -160,11 +173,64 @@ pub fn LoginPage() -> impl IntoView {
                 <label for="login-password">"Password"</label>
                 <input id="login-password" name="password" type="password"
                     autocomplete="current-password" required bind:value=password/>
+                <label class="checkbox">
+                    <input type="checkbox" name="keep" bind:checked=keep aria-controls="keep-span"/>
+                    " Keep this device unlocked"
+                </label>
+                <div id="keep-span" hidden=move || !keep.get()>
+                    <label for="login-keep-span">"For how long"</label>
+                    <select id="login-keep-span" name="keep-span" bind:value=span>
+                        <option value="browser">"Until the browser closes"</option>
+                        <option value="day">"1 day"</option>
+                        <option value="month">"30 days"</option>
+                    </select>
+                    <p class="help">"Reloads and new tabs open without your password. Anyone who \
+                        can use this browser meanwhile can open your files: only on a device you \
+                        alone use. \"Lock now\" or logging out ends it; so does signing this \
+                        device out from another."</p>
+                </div>
+                <p class="help" hidden=move || keep.get()>"Otherwise your keys stay in this tab \
+                    only: a reload or a new tab asks for your password again, and you are signed \
+                    out after a while without activity (an hour by default)."</p>
                 <SubmitRow error busy label="Log in"/>
             </form>
             <p class="muted">"Forgot your password? " <a href="/recover">"Use your recovery key"</a></p>
             <p class="muted">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
+    }
+}
+
+fn span_of(value: &str) -> KeepSpan {
+    match value {
+        "browser" => KeepSpan::Browser,
+        "month" => KeepSpan::Month,
+        _ => KeepSpan::Day,
+    }
+}
+
+/// "Keep this device unlocked": the server gives this session an unlock key (the password's auth
+/// key proves it is the user asking); the browser keeps the account key sealed under it and
+/// under a key of its own (client/keep.rs). If that fails the login still goes on, unlocked in
+/// this tab only.
+async fn keep_this_device(keys: &PasswordKeys, unlocked: &keyring::UnlockedKeys, span: KeepSpan) {
+    let auth_key = b64::encode(keys.auth_key().as_bytes());
+    match api::keep_device_unlocked(auth_key, span).await {
+        Ok(kept) => {
+            #[cfg(feature = "hydrate")]
+            if let Err(e) = crate::client::keep::keep(
+                &unlocked.username,
+                &unlocked.account_key,
+                unlocked.format,
+                &kept.unlock_key,
+            )
+            .await
+            {
+                leptos::logging::warn!("could not keep the device unlocked: {e:?}");
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (kept, unlocked);
+        }
+        Err(e) => leptos::logging::warn!("could not keep the device unlocked: {e}"),
     }
 }
 
@@ -198,6 +264,34 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
     let busy = RwSignal::new(None::<&'static str>);
     let username = bundle.username.clone();
     let bundle = StoredValue::new(bundle);
+
+    // A device kept unlocked opens by itself: the session's unlock key from the server, the
+    // sealed copy from this browser. A copy that no longer opens (the session changed, or was
+    // ended elsewhere) is deleted, and the password is asked for as usual.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let name = bundle.with_value(|b| b.username.clone());
+            if !crate::client::keep::kept_for(&name).await {
+                return;
+            }
+            busy.set(Some("Unlocking this device…"));
+            let restored = async {
+                let key = api::session_unlock_key().await.ok()?;
+                let key = b64::decode(&key).ok()?;
+                let (account_key, format) = crate::client::keep::restore(&name, &key).await.ok()?;
+                bundle
+                    .with_value(|b| keyring::unlock_with_account_key(b, account_key, format))
+                    .ok()
+            }
+            .await;
+            busy.set(None);
+            match restored {
+                Some(unlocked) => session.unlock(unlocked),
+                None => crate::client::keep::forget().await,
+            }
+        });
+    });
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -18,6 +18,11 @@ pub struct Model {
     pub client_ip: Option<String>,
     /// The user agent as sent at login, cut to 256 characters (shown to its user).
     pub user_agent: Option<String>,
+    /// The key this session's device sealed its copy of the account key under (stay unlocked);
+    /// handed only to this session, gone with it.
+    pub unlock_key: Option<Vec<u8>>,
+    /// A kept session's own idle span in ms (else `session_idle`).
+    pub idle_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
