@@ -40,7 +40,8 @@ mod ctx {
         })
     }
 
-    /// The peer address; Coffer does not trust forwarding headers (see README).
+    /// The client's address: the peer, or whom a trusted proxy forwards for
+    /// (`COFFER_TRUSTED_PROXIES`; resolved where the connection is accepted, server/src/serve.rs).
     pub fn client_ip(parts: &Parts) -> String {
         parts
             .extensions

@@ -198,3 +198,19 @@ pub fn password_strength(password: &str, user_inputs: &[&str]) -> Option<(u8, St
         None
     }
 }
+
+/// The password's keys for `kdf`: in the browser off the page's thread (client/kdf.rs), so the
+/// page keeps painting its progress; elsewhere directly.
+pub async fn derive_keys(
+    password: &str,
+    kdf: &crate::protocol::accounts::KdfSetup,
+) -> Result<coffer_crypto::PasswordKeys, crate::error::AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        crate::client::kdf::derive_keys(password, kdf).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        crate::keyring::derive_keys(password, kdf)
+    }
+}

@@ -70,10 +70,32 @@ pub fn prepare_registration(
     rng: &mut impl CryptoRngCore,
 ) -> Result<Registration, AppError> {
     validation::normalize_username(username).map_err(AppError::Invalid)?;
-    let email = validation::normalize_email(email).map_err(AppError::Invalid)?;
     validation::check_password_length(password).map_err(AppError::Invalid)?;
-
     let (kdf, password_keys) = new_password_keys(password, rng)?;
+    prepare_registration_with_keys(username, email, kdf, password_keys, rng)
+}
+
+/// A fresh salt at the default Argon2id settings, for a new password.
+pub fn new_kdf(rng: &mut impl CryptoRngCore) -> KdfSetup {
+    let mut salt = [0u8; KDF_SALT_LEN];
+    rng.fill_bytes(&mut salt);
+    KdfSetup {
+        salt: salt.to_vec(),
+        params: KdfParams::DEFAULT,
+    }
+}
+
+/// [`prepare_registration`] with the password's keys already derived under `kdf` (in the
+/// browser, by the key-derivation worker).
+pub fn prepare_registration_with_keys(
+    username: &str,
+    email: &str,
+    kdf: KdfSetup,
+    password_keys: PasswordKeys,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Registration, AppError> {
+    validation::normalize_username(username).map_err(AppError::Invalid)?;
+    let email = validation::normalize_email(email).map_err(AppError::Invalid)?;
     let account_key = AccountKey::generate(rng);
     let recovery_key = RecoveryKey::generate(rng);
     let identity = IdentityKeyPair::generate(rng);
@@ -115,12 +137,7 @@ fn new_password_keys(
     rng: &mut impl CryptoRngCore,
 ) -> Result<(KdfSetup, PasswordKeys), AppError> {
     validation::check_password_length(password).map_err(AppError::Invalid)?;
-    let mut salt = [0u8; KDF_SALT_LEN];
-    rng.fill_bytes(&mut salt);
-    let kdf = KdfSetup {
-        salt: salt.to_vec(),
-        params: KdfParams::DEFAULT,
-    };
+    let kdf = new_kdf(rng);
     let keys = derive_keys(password, &kdf)?;
     Ok((kdf, keys))
 }

@@ -126,6 +126,27 @@ impl PasswordKeys {
     pub fn kek(&self) -> &PasswordKek {
         &self.kek
     }
+
+    /// Both keys, auth key first: how a browser's key-derivation worker hands them back to the
+    /// page (the worker runs Argon2id off the page's thread; both are in the same origin).
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 2 * KEY_LEN]> {
+        let mut out = Zeroizing::new([0u8; 2 * KEY_LEN]);
+        out[..KEY_LEN].copy_from_slice(&self.auth_key.0);
+        out[KEY_LEN..].copy_from_slice(&self.kek.0);
+        out
+    }
+
+    /// The keys from [`PasswordKeys::to_bytes`].
+    pub fn from_bytes(bytes: &[u8; 2 * KEY_LEN]) -> Self {
+        let mut auth = [0u8; KEY_LEN];
+        let mut kek = [0u8; KEY_LEN];
+        auth.copy_from_slice(&bytes[..KEY_LEN]);
+        kek.copy_from_slice(&bytes[KEY_LEN..]);
+        PasswordKeys {
+            auth_key: AuthKey(auth),
+            kek: PasswordKek(kek),
+        }
+    }
 }
 
 /// The login credential derived from the password. It is the only password-derived value the

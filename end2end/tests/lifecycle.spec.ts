@@ -307,6 +307,31 @@ test.describe('account lifecycle', () => {
     await expect(page.getByRole('heading', { name: 'Please log in' })).toBeVisible({ timeout: 30_000 });
   });
 
+  test('Argon2id runs off the page: no long task over 200 ms while logging in, and the progress line shows', async ({ browser }) => {
+    test.setTimeout(90_000);
+    const name = `lt_${run}`;
+    const setup = await newPage(browser);
+    await registerKeepingKey(setup, name, first);
+    await setup.context().close();
+
+    const page = await newPage(browser);
+    await open(page, '/login');
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password').fill(first);
+    await page.evaluate(() => {
+      (window as any).__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) (window as any).__longTasks.push(Math.round(e.duration));
+      }).observe({ type: 'longtask' });
+    });
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Deriving your keys from your password…' })).toBeVisible();
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    await expect(page.getByTestId('vault-empty')).toBeVisible({ timeout: 30_000 });
+    const long: number[] = await page.evaluate(() => (window as any).__longTasks);
+    expect(long.filter((d) => d > 200), `long tasks: ${long.join(', ')} ms`).toEqual([]);
+  });
+
   test('delete the account: it asks for the password and the name, then nothing is left and the name is free', async ({ browser }) => {
     test.setTimeout(120_000);
     const name = `del_${run}`;

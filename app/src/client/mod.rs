@@ -10,6 +10,7 @@ pub mod account_record;
 pub mod bytes;
 pub mod download;
 pub mod http;
+pub mod kdf;
 pub mod keep;
 pub mod pending;
 pub mod reencrypt;

@@ -118,8 +118,7 @@ pub fn LoginPage() -> impl IntoView {
             let result = async {
                 let kdf = api::kdf_params(name.clone()).await?;
                 busy.set(Some("Deriving your keys from your password…"));
-                browser::next_paint().await;
-                let keys = Rc::new(keyring::derive_keys(&pw, &kdf)?);
+                let keys = Rc::new(browser::derive_keys(&pw, &kdf).await?);
                 busy.set(Some("Logging in…"));
                 let auth_key = b64::encode(keys.auth_key().as_bytes());
                 let bundle = match api::login(name.clone(), auth_key).await {
@@ -306,13 +305,15 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             busy.set(Some("Deriving your keys from your password…"));
-            browser::next_paint().await;
-            let result = bundle.with_value(|b| {
-                let keys = keyring::derive_keys(&pw, &b.kdf)?;
-                let unlocked = keyring::unlock(b, &keys)?;
-                send_account_proof_if_needed(b, &keys, &unlocked);
-                Ok::<_, crate::error::AppError>(unlocked)
-            });
+            let kdf = bundle.with_value(|b| b.kdf.clone());
+            let result = match browser::derive_keys(&pw, &kdf).await {
+                Ok(keys) => bundle.with_value(|b| {
+                    let unlocked = keyring::unlock(b, &keys)?;
+                    send_account_proof_if_needed(b, &keys, &unlocked);
+                    Ok::<_, crate::error::AppError>(unlocked)
+                }),
+                Err(e) => Err(e),
+            };
             busy.set(None);
             match result {
                 Ok(unlocked) => {

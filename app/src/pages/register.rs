@@ -56,9 +56,16 @@ pub fn RegisterPage() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             busy.set(Some("Creating your keys (this takes a moment)…"));
-            browser::next_paint().await;
             let result = async {
-                let reg = keyring::prepare_registration(&name, &mail, &pw, &mut rand_core::OsRng)?;
+                let kdf = keyring::new_kdf(&mut rand_core::OsRng);
+                let keys = browser::derive_keys(&pw, &kdf).await?;
+                let reg = keyring::prepare_registration_with_keys(
+                    &name,
+                    &mail,
+                    kdf,
+                    keys,
+                    &mut rand_core::OsRng,
+                )?;
                 busy.set(Some("Creating your account…"));
                 api::register(reg.request).await?;
                 Ok::<_, crate::error::AppError>((reg.recovery_key, reg.keys))
