@@ -366,6 +366,8 @@ async fn failed_logins_are_counted_before_the_check_and_a_success_clears_the_acc
     let w = world(|s| {
         s.auth.login_failures_per_account = 2;
         s.auth.login_failures_per_ip = 100;
+        s.auth.locked_account_tries_per_client = 1;
+        s.auth.locked_account_delay = std::time::Duration::from_millis(1);
     })
     .await;
     let alice = user(&w, "alice").await;
@@ -381,14 +383,16 @@ async fn failed_logins_are_counted_before_the_check_and_a_success_clears_the_acc
     );
     assert!(matches!(wrong().await, Err(DomainError::BadCredentials)));
     assert!(matches!(wrong().await, Err(DomainError::BadCredentials)));
-    // The limit is reached: not even the right key is checked now.
+    // Past the account's limit this client gets one more (delayed) check...
+    assert!(matches!(wrong().await, Err(DomainError::BadCredentials)));
+    // ...and then not even the right key is checked (from this client).
     let limited = w.domain.login("alice", vec![7; 32], "192.0.2.9").await;
     assert!(
         matches!(limited, Err(DomainError::RateLimited { .. })),
         "{limited:?}"
     );
     // Unknown users are limited the same way, so the limit tells nothing about who exists.
-    for _ in 0..2 {
+    for _ in 0..3 {
         let res = w.domain.login("nobody", vec![7; 32], "192.0.2.9").await;
         assert!(matches!(res, Err(DomainError::BadCredentials)));
     }
