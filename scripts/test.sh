@@ -83,7 +83,10 @@ SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
 SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
 [ -d "$SITE_ROOT/pkg" ] || die "cargo leptos build did not produce $SITE_ROOT/pkg"
 [ -x "$SERVER_BIN" ] || die "cargo leptos build did not produce $SERVER_BIN"
+# Every browser of the suite comes from 127.0.0.1 and it registers and logs in many accounts:
+# the per-client limits (tested in server/tests) would stop it half-way.
 LEPTOS_SITE_ROOT="$SITE_ROOT" COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
+    COFFER_REGISTRATIONS_PER_IP=1000 COFFER_LOGIN_FAILURES_PER_IP=1000 \
     "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; stop_s3; }

@@ -42,8 +42,8 @@ test.describe.serial('on a phone', () => {
     await expect(nav).toBeHidden();
     await menu.click();
     const targets = nav.locator('a, button');
-    await expect(targets).toHaveCount(5); // Vault, Shared with me, Account, Decrypt a file, Log out
-    for (let i = 0; i < 5; i++) {
+    await expect(targets).toHaveCount(6); // Vault, Shared with me, Account, Decrypt a file, Lock now, Log out
+    for (let i = 0; i < 6; i++) {
       const h = await height(page, 'nav[aria-label="Main"] :is(a, button)', i);
       expect(h, await targets.nth(i).textContent() ?? '').toBeGreaterThanOrEqual(44);
     }
