@@ -7,9 +7,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api, browser,
     components::{explain, ErrorMessage},
-    keyring,
     pages::login::Progress,
-    protocol::b64,
     session::use_session,
 };
 
@@ -50,14 +48,10 @@ pub(super) fn DeleteAccount() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             busy.set(Some("Checking your password…"));
-            browser::next_paint().await;
             let result = async {
-                let bundle = api::current_account()
-                    .await?
-                    .ok_or_else(|| crate::error::AppError::Unauthorized("Log in again.".into()))?;
-                let keys = keyring::derive_keys(&pw, &bundle.kdf)?;
+                let auth_key = super::auth_key_of(&pw).await?;
                 busy.set(Some("Deleting your account…"));
-                api::delete_account(b64::encode(keys.auth_key().as_bytes()), name).await
+                api::delete_account(auth_key, name).await
             }
             .await;
             busy.set(None);

@@ -162,3 +162,14 @@ fn token_state(token: &ApiTokenInfo) -> String {
         (false, false) => format!("active · expires {when}"),
     }
 }
+
+/// The auth key of `password` for the signed-in account, as the server checks it (base64): for
+/// the actions that ask for the password again (deleting the account, turning two-step login
+/// off). Derived off the page's thread (browser::derive_keys).
+async fn auth_key_of(password: &str) -> Result<String, crate::error::AppError> {
+    let bundle = api::current_account()
+        .await?
+        .ok_or_else(|| crate::error::AppError::Unauthorized("Log in again.".into()))?;
+    let keys = crate::browser::derive_keys(password, &bundle.kdf).await?;
+    Ok(crate::protocol::b64::encode(keys.auth_key().as_bytes()))
+}

@@ -7,9 +7,8 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use crate::{
     api, browser,
     components::{explain, CopyButton, ErrorMessage},
-    keyring,
     pages::login::Progress,
-    protocol::{accounts::TotpSetup, b64},
+    protocol::accounts::TotpSetup,
     session::use_session,
 };
 
@@ -168,13 +167,9 @@ fn TurnOff(refresh: RwSignal<u32>) -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             busy.set(Some("Checking your password…"));
-            browser::next_paint().await;
             let result = async {
-                let bundle = api::current_account()
-                    .await?
-                    .ok_or_else(|| crate::error::AppError::Unauthorized("Log in again.".into()))?;
-                let keys = keyring::derive_keys(&pw, &bundle.kdf)?;
-                api::totp_disable(b64::encode(keys.auth_key().as_bytes())).await
+                let auth_key = super::auth_key_of(&pw).await?;
+                api::totp_disable(auth_key).await
             }
             .await;
             busy.set(None);
