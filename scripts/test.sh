@@ -102,7 +102,15 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
     COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
         COFFER_E2E_SITE_ROOT="$SITE_ROOT" COFFER_E2E_DATA_DIR="$WORK/data" \
         COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
-) || { echo "--- server log (last 80 lines) ---"; tail -n 80 "$SERVER_LOG"; die "end-to-end tests failed"; }
+) 2>&1 | tee "$WORK/playwright.log" || {
+    # CI shows only the end of the output: the server's warnings first, then Playwright's own
+    # summary (which tests failed, and why) last.
+    echo "--- server log: warnings and errors (last 40) ---"
+    grep -E ' (WARN|ERROR) ' "$SERVER_LOG" | grep -v tower_http | tail -n 40 || true
+    echo "--- Playwright: failures ---"
+    grep -nE '^\s+[0-9]+\) |✘|Error:|expect\(|Timeout|[0-9]+ (failed|flaky|passed)' "$WORK/playwright.log" | tail -n 80
+    die "end-to-end tests failed"
+}
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
 step "zero-knowledge check: no password, recovery key, file key or file name/content marker in the database, blobs or log"

@@ -177,6 +177,10 @@ test('Cancel works while reconnecting; the list that failed to load comes back w
 
 test('finished transfers fold into one line, and the list shows only a few open rows', async () => {
   test.setTimeout(120_000);
+  // The test before this one leaves its cancelled upload in the list: start from none.
+  const clearFirst = page.getByRole('button', { name: 'Clear finished' });
+  if (await clearFirst.isVisible()) await clearFirst.click();
+  await expect(page.getByTestId('transfer')).toHaveCount(0);
   // Open rows: uploads whose parts are never answered.
   await page.route('**/api/uploads/*/parts/*', () => { /* held */ });
   const held = Array.from({ length: 6 }, (_, i) => writeRandom(`held-${i}.bin`, 1000 + i).path);

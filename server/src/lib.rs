@@ -99,25 +99,40 @@ pub fn router(
         leptos_options: leptos_options.clone(),
         domain: domain.clone(),
         data_dir: Arc::new(data_dir),
+        list_cache: Arc::new(http::list_cache::ListCache::new(
+            usize::try_from(http.list_cache_bytes).unwrap_or(usize::MAX),
+        )),
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let fallback_domain = domain.clone();
-    Router::new()
-        .merge(routes::api())
+    // The app's pages, its server functions and its static files; unknown paths get the app's
+    // own 404 page (with the domain in context, so nothing in it fails).
+    let site: Router = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
             move || provide_context(domain.clone()),
             move || shell(leptos_options.clone()),
         )
-        // Unknown paths: the app's own 404 page (with the domain in context, so nothing in it
-        // fails), or a static file of the site.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
             _,
         >(
             move || provide_context(fallback_domain.clone()), shell
         ))
+        .with_state(state.clone());
+    Router::new()
+        .merge(routes::api())
+        // Everything else goes to the site, whose pages are rendered under a deadline (and
+        // again when a render stalls): see http::render.
+        .fallback_service(tower::service_fn(move |req| {
+            let site = site.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(
+                    http::render::guarded(site, req, http::render::RENDER_DEADLINE).await,
+                )
+            }
+        }))
         .layer(middleware::from_fn(malformed_arguments_are_client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
         // Upload parts are limited to one part by the domain; the layers below cover them.
