@@ -17,6 +17,7 @@ mod m20261214_000006_link_handover;
 mod m20261215_000007_account_lifecycle;
 mod m20261216_000008_second_factor;
 mod m20261216_000009_keep_unlocked;
+mod m20261217_000010_list_version;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000007_account_lifecycle::Migration),
             Box::new(m20261216_000008_second_factor::Migration),
             Box::new(m20261216_000009_keep_unlocked::Migration),
+            Box::new(m20261217_000010_list_version::Migration),
         ]
     }
 }

@@ -44,6 +44,9 @@ pub struct HttpSettings {
     /// `X-Forwarded-For` names the client ([`crate::http::client_addr`]). None by default: the
     /// TCP peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `COFFER_LIST_CACHE_MB`: memory for encoded pages of the file list
+    /// ([`crate::http::list_cache`]); 0 turns the cache off.
+    pub list_cache_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -53,6 +56,7 @@ impl Default for HttpSettings {
             body_window: Duration::from_secs(30),
             body_min_bytes_per_second: 1024,
             trusted_proxies: Vec::new(),
+            list_cache_bytes: 64 << 20,
         }
     }
 }
@@ -296,6 +300,14 @@ impl Config {
                 var: "COFFER_TRUSTED_PROXIES",
                 message,
             })?,
+            list_cache_bytes: v
+                .parse::<u64>(
+                    "COFFER_LIST_CACHE_MB",
+                    http_defaults.list_cache_bytes >> 20,
+                    "a whole number of MiB",
+                )?
+                .min(1 << 20)
+                << 20,
         };
         Ok(Config {
             http,

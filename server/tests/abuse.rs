@@ -10,10 +10,10 @@ use std::{collections::HashSet, net::SocketAddr, time::Duration};
 
 use common::{
     api::{error_code, json_of},
-    files::{begin, put_part, upload, PART},
+    files::{begin, put_metadata, put_part, upload, PART},
     session_cookie,
     users::{user, PASSWORD},
-    Backend, TestServer,
+    well_formed_version, Backend, TestServer,
 };
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
@@ -29,6 +29,7 @@ on_every_database!(
     kdf_params_are_limited_per_client_for_known_and_unknown_names_alike,
     parts_beyond_the_buffer_budget_are_refused_with_503_until_room_is_made,
     pages_of_files_neither_repeat_nor_skip_while_files_come_and_go,
+    a_cached_page_is_never_served_after_any_instance_changed_the_list,
     the_janitor_removes_what_a_crash_left_mid_write,
 );
 
@@ -337,6 +338,93 @@ async fn pages_of_files_neither_repeat_nor_skip_while_files_come_and_go(b: Backe
             (StatusCode::BAD_REQUEST, "invalid"),
             "{query}"
         );
+    }
+}
+
+/// The list cache (server/src/http/list_cache.rs) keeps encoded pages per instance; every
+/// change anywhere (here: on a second instance, which shares only the database) must show on
+/// the next request to the first.
+async fn a_cached_page_is_never_served_after_any_instance_changed_the_list(b: Backend) {
+    let a = TestServer::start(b, |_| {}).await;
+    let other = a.another_instance().await;
+    let alice = user(&a, "alice").await;
+    let mut ids_uploaded = Vec::new();
+    for i in 0..3 {
+        ids_uploaded.push(upload(&a, &alice, &format!("c{i}"), b"abc").await.file_id);
+    }
+    let first = list_page(&a, &alice.cookie, 500, None).await;
+    assert_eq!(ids(&first).len(), 3);
+    // Asked again unchanged: the same page (from the cache).
+    assert_eq!(list_page(&a, &alice.cookie, 500, None).await, first);
+
+    // A deletion on the other instance.
+    let res = other
+        .send(
+            Method::DELETE,
+            &format!("/api/files/{}", ids_uploaded[0]),
+            Some(&alice.cookie),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let after_delete = list_page(&a, &alice.cookie, 500, None).await;
+    assert_eq!(ids(&after_delete).len(), 2, "a deleted file is not listed");
+    assert!(
+        after_delete["usage"]["stored_bytes"].as_u64() < first["usage"]["stored_bytes"].as_u64()
+    );
+
+    // A new version (a rename) on the other instance.
+    let renamed = &ids_uploaded[1];
+    let version = well_formed_version(2);
+    let res = put_metadata(&other, &alice, renamed, &version).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after_rename = list_page(&a, &alice.cookie, 500, None).await;
+    let row = after_rename["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == renamed.as_str())
+        .unwrap();
+    assert_eq!(
+        row["version_record"], version["version_record"],
+        "the new version is listed"
+    );
+
+    // An upload begun on the other instance reserves bytes: the usage on the page shows them.
+    let before = after_rename["usage"]["reserved_bytes"].as_u64().unwrap();
+    begin(&other, &alice, &[7u8; 1000]).await;
+    let reserved = list_page(&a, &alice.cookie, 500, None).await["usage"]["reserved_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(reserved > before, "{reserved} > {before}");
+
+    // Another user's list is never someone else's cached page.
+    let bob = user(&a, "bob").await;
+    assert!(ids(&list_page(&a, &bob.cookie, 500, None).await).is_empty());
+
+    // Gzip when asked for, once (the compression layer leaves the cached gzip alone).
+    for _ in 0..2 {
+        let res = a
+            .http
+            .get(a.url("/api/files?limit=500"))
+            .header(
+                header::COOKIE,
+                format!("__Host-coffer_session={}", alice.cookie),
+            )
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..]),
+            &mut plain,
+        )
+        .unwrap();
+        let page: Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(ids(&page).len(), 2);
     }
 }
 

@@ -1,5 +1,7 @@
 //! `user_usage`: bytes each user stores and has reserved for unfinished uploads. Quota checks
 //! are one conditional `UPDATE` on this row, so concurrent uploads cannot overshoot the quota.
+//! `list_version` changes with every change to the user's file list or usage, in the same
+//! transaction, so a cached page of the list is known to be current while it is unchanged.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +12,8 @@ pub struct Model {
     pub user_id: i64,
     pub stored_bytes: i64,
     pub reserved_bytes: i64,
+    /// Bumped with every change to the user's file list or usage (see migration 000010).
+    pub list_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

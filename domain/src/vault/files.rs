@@ -122,6 +122,13 @@ impl Domain {
         })
     }
 
+    /// The version of `owner`'s file list: it changes with every change to what
+    /// [`Domain::list_files`] answers (files, their versions, usage), in the same transaction, so
+    /// an encoded page is current while this is unchanged.
+    pub async fn list_version(&self, owner: i64) -> Result<i64, DomainError> {
+        usage::list_version(&self.db, owner).await
+    }
+
     /// The content of one of `owner`'s files.
     pub async fn own_content(&self, owner: i64, id: &str) -> Result<Content, DomainError> {
         let file = self.find_own_file(owner, id, NO_FILE_OR_UPLOAD).await?;
@@ -173,6 +180,7 @@ impl Domain {
         if next != file.version.saturating_add(1) {
             return Err(DomainError::VersionConflict);
         }
+        let txn = self.db.begin().await?;
         let updated = files::Entity::update_many()
             .col_expr(
                 files::Column::SealedMetadata,
@@ -188,11 +196,13 @@ impl Domain {
             .filter(files::Column::Id.eq(file.id.clone()))
             .filter(files::Column::OwnerId.eq(owner))
             .filter(files::Column::Version.eq(file.version))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
             return Err(DomainError::VersionConflict);
         }
+        usage::touch(&txn, owner).await?;
+        txn.commit().await?;
         self.find_own_file(owner, id, NO_FILE_OR_UPLOAD).await
     }
 

@@ -8,7 +8,7 @@ use coffer_protocol::human_bytes as human;
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use crate::{
@@ -40,6 +40,7 @@ async fn ensure_row(db: &impl ConnectionTrait, user: i64) -> Result<(), DomainEr
         user_id: Set(user),
         stored_bytes: Set(0),
         reserved_bytes: Set(0),
+        list_version: Set(0),
     })
     .on_conflict(
         OnConflict::column(Column::UserId)
@@ -77,6 +78,7 @@ pub async fn reserve(
             Column::ReservedBytes,
             Expr::col(Column::ReservedBytes).add(size),
         )
+        .col_expr(Column::ListVersion, Expr::col(Column::ListVersion).add(1))
         .filter(Column::UserId.eq(user))
         .filter(
             Expr::expr(Expr::col(Column::StoredBytes).add(Expr::col(Column::ReservedBytes)))
@@ -107,8 +109,33 @@ pub async fn adjust(
             Column::ReservedBytes,
             Expr::col(Column::ReservedBytes).add(reserved),
         )
+        .col_expr(Column::ListVersion, Expr::col(Column::ListVersion).add(1))
         .filter(Column::UserId.eq(user))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Marks the user's file list as changed without a change in usage (a file's new version).
+/// Call it in the transaction that makes the change.
+pub async fn touch(db: &impl ConnectionTrait, user: i64) -> Result<(), DomainError> {
+    ensure_row(db, user).await?;
+    user_usage::Entity::update_many()
+        .col_expr(Column::ListVersion, Expr::col(Column::ListVersion).add(1))
+        .filter(Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The version of the user's file list: it changes, in the same transaction, with every change
+/// to the list or to the usage it reports (0 for a user who never uploaded).
+pub async fn list_version(db: &impl ConnectionTrait, user: i64) -> Result<i64, DomainError> {
+    Ok(user_usage::Entity::find_by_id(user)
+        .select_only()
+        .column(Column::ListVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
 }

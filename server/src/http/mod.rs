@@ -7,6 +7,7 @@ mod body;
 pub mod client_addr;
 pub mod content;
 mod error;
+pub mod list_cache;
 pub mod render;
 pub mod slow;
 

@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use crate::{
     http::{
         content::{content_response, export_response, Delivery},
+        list_cache::{EncodedPage, ListKey},
         ApiError, ApiResult, Caller, JsonBody, QueryOf,
     },
     state::ServerState,
@@ -104,13 +105,29 @@ pub async fn cancel_upload(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/files?limit=&after=`: one page.
+/// `GET /api/files?limit=&after=`: one page. Served from the list cache while the owner's
+/// list version is what it was when the page was made (one read of that version); otherwise
+/// read, encoded and kept. The version is read before the page, so a page is never kept under
+/// a version newer than what it shows.
 pub async fn list_files(
     State(s): State<ServerState>,
     caller: Caller,
+    headers: HeaderMap,
     QueryOf(page): QueryOf<FilePage>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.domain.list_files(caller.user_id, page).await?))
+) -> ApiResult<Response> {
+    let key = ListKey::new(caller.user_id, &page);
+    let version = s.domain.list_version(caller.user_id).await?;
+    if let Some(hit) = s.list_cache.get(&key, version) {
+        return Ok(hit.response(&headers));
+    }
+    let list = s.domain.list_files(caller.user_id, page).await?;
+    let encoded = EncodedPage::new(version, &list).map_err(|e| {
+        tracing::error!(%e, "could not encode a page of the file list");
+        ApiError::from(coffer_domain::DomainError::Internal)
+    })?;
+    let res = encoded.response(&headers);
+    s.list_cache.put(key, encoded);
+    Ok(res)
 }
 
 /// `GET /api/files/{id}/content`.

@@ -335,6 +335,33 @@ impl TestServer {
         }
     }
 
+    /// A second instance on the same database, storage and clock, beside this one (as several
+    /// stateless instances run at scale). It shares nothing in memory with this one.
+    pub async fn another_instance(&self) -> TestServer {
+        let leptos = leptos::config::LeptosOptions::builder()
+            .output_name("coffer")
+            .build();
+        let router = coffer_server::build(&self.config, leptos, self.clock.clone())
+            .await
+            .expect("a second instance builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(coffer_server::serve(
+            listener,
+            router,
+            self.config.http.clone(),
+            std::future::pending(),
+        ));
+        TestServer {
+            base,
+            http: self.http.clone(),
+            clock: self.clock.clone(),
+            config: self.config.clone(),
+            _data_dir: tempfile::tempdir().unwrap(),
+            _task: task,
+        }
+    }
+
     /// A janitor for this server's database and storage, run by hand in tests.
     pub async fn janitor(&self) -> coffer_domain::janitor::Janitor {
         coffer_domain::janitor::Janitor::new(
