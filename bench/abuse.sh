@@ -28,8 +28,9 @@
 #                   upload and download run (`coffer-bench slowloris`); the server's log says how
 #                   many slow clients it cut.
 #   list            `coffer-bench seed` of --files files, then 64 connections on the first page
-#                   of GET /api/files (gzip) for 20 s with GET /healthz every 50 ms; then one
-#                   connection for 10 s (the cost of one page, without a queue).
+#                   of GET /api/files (gzip) for 20 s with GET /healthz every 50 ms: the page the
+#                   browser asks for first (?limit=100), then the API's default page (500); then
+#                   one connection for 10 s (the cost of one page, without a queue).
 #   browser         bench/vault-list.mjs: that user logs in in a fresh headless Chromium; time
 #                   until every file is listed, rows in the DOM, search, a CPU profile.
 #
@@ -169,6 +170,10 @@ if want list || want browser; then
     printf '`coffer-bench seed --files %s`: %s files seeded in %s s.\n\n' \
         "$FILES" "$seeded" "$(($(date +%s) - started))" >>"$REPORT"
     if want list; then
+        # The browser's first page (100 files), then the API's default page (500).
+        probe list --base "$BASE" --user bench-vault --password "$PASSWORD" \
+            --concurrency 64 --seconds 20 --limit 100
+        echo >>"$REPORT"
         probe list --base "$BASE" --user bench-vault --password "$PASSWORD" \
             --concurrency 64 --seconds 20
         # The cost of one page alone: what 64 connections queue behind.

@@ -128,10 +128,10 @@ async function main() {
     const table = await page.evaluate(() => {
       const rows = document.querySelectorAll('tr[data-testid="file-row"]');
       const spacers = [...document.querySelectorAll('[data-testid="file-table"] tbody tr.spacer')]
-        // The attribute, not s.style: a Content-Security-Policy without 'unsafe-inline' styles
-        // leaves s.style empty.
+        // Their laid-out height (the page sets it through the CSSOM: its CSP refuses style
+        // attributes).
         .filter((s) => !s.hidden)
-        .map((s) => Number((s.getAttribute('style') ?? '').match(/height:\s*([\d.]+)px/)?.[1] ?? 0));
+        .map((s) => s.getBoundingClientRect().height);
       const rowHeight = rows[0]?.getBoundingClientRect().height || 1;
       return { inDom: rows.length, standsFor: rows.length + Math.round(spacers.reduce((a, b) => a + b, 0) / rowHeight) };
     });

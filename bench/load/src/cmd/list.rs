@@ -1,7 +1,7 @@
-//! `list --base URL --user NAME --password PW [--concurrency 64] [--seconds 20]`
+//! `list --base URL --user NAME --password PW [--concurrency 64] [--seconds 20] [--limit N]`
 //!
 //! The file list under load: `--concurrency` connections each ask for the first page of
-//! `GET /api/files` (the default page size) with `Accept-Encoding: gzip`, one request after the
+//! `GET /api/files` (the default page size, or `?limit=N`: the browser asks for 100 first) with `Accept-Encoding: gzip`, one request after the
 //! other, for `--seconds`; meanwhile a separate connection asks `GET /healthz` every 50 ms (a
 //! liveness probe: it must stay quick while the server is busy). Log in first as a user with
 //! files (`seed`).
@@ -56,14 +56,20 @@ pub async fn run(mut args: Args) -> Fallible<()> {
     let target = Target::from_args(&mut args)?;
     let concurrency: usize = args.number("concurrency", 64, 1..=1024)?;
     let seconds: u64 = args.number("seconds", 20, 1..=600)?;
+    let limit: Option<u32> = args.optional_number("limit", 1..=1000)?;
     args.finish()?;
+    let path = match limit {
+        None => "/api/files".to_string(),
+        Some(n) => format!("/api/files?limit={n}"),
+    };
+    let path = path.as_str();
 
     let server = Server::new(&target.base, concurrency)?;
     let session = login(&server, &target.user, &target.password).await?;
     let cookie = session.cookie.as_str();
 
     let plain = server
-        .request(Method::GET, "/api/files", Some(cookie))
+        .request(Method::GET, path, Some(cookie))
         .send()
         .await?;
     let plain = expect(plain, StatusCode::OK, "GET /api/files")
@@ -79,7 +85,7 @@ pub async fn run(mut args: Args) -> Fallible<()> {
     let workers = (0..concurrency).map(|_| {
         timed_gets(deadline, || {
             server
-                .request(Method::GET, "/api/files", Some(cookie))
+                .request(Method::GET, path, Some(cookie))
                 .header(header::ACCEPT_ENCODING, "gzip")
         })
     });
@@ -98,7 +104,7 @@ pub async fn run(mut args: Args) -> Fallible<()> {
     for (what, seen) in [
         (
             format!(
-                "GET /api/files (first page: {} files{}, gzip)",
+                "GET {path} (first page: {} files{}, gzip)",
                 page.files.len(),
                 if page.next.is_some() {
                     ", more after"
