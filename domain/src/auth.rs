@@ -270,33 +270,91 @@ impl Domain {
 
     /// Checks a session token, sliding its idle expiry forward.
     pub async fn check_session(&self, token: &str) -> Result<Caller, AuthFailure> {
+        Ok(self.session_lookup(token).await?.0)
+    }
+
+    /// Looks a session up (and, in the same query, the version of its user's file list) and
+    /// checks it, sliding its idle expiry forward at most once a minute.
+    async fn session_lookup(&self, token: &str) -> Result<(Caller, i64), AuthFailure> {
+        use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+
+        use crate::entities::user_usage;
         let now = self.now_ms();
-        let row = sessions::Entity::find()
-            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
-            .one(&self.db)
-            .await
-            .map_err(lookup_failed)?
-            .ok_or(AuthFailure::Invalid)?;
-        if now >= row.idle_expires_at || now >= row.absolute_expires_at {
-            let _ = sessions::Entity::delete_by_id(row.id).exec(&self.db).await;
+        let list_version = SimpleExpr::SubQuery(
+            None,
+            Box::new(
+                Query::select()
+                    .column(user_usage::Column::ListVersion)
+                    .from(user_usage::Entity)
+                    .and_where(
+                        Expr::col((user_usage::Entity, user_usage::Column::UserId))
+                            .equals((sessions::Entity, sessions::Column::UserId)),
+                    )
+                    .to_owned()
+                    .into_sub_query_statement(),
+            ),
+        );
+        type Row = (i64, i64, i64, i64, i64, Option<i64>, Option<i64>);
+        let (id, user_id, last_seen_at, idle_expires_at, absolute_expires_at, idle_ms, version): Row =
+            sessions::Entity::find()
+                .select_only()
+                .columns([
+                    sessions::Column::Id,
+                    sessions::Column::UserId,
+                    sessions::Column::LastSeenAt,
+                    sessions::Column::IdleExpiresAt,
+                    sessions::Column::AbsoluteExpiresAt,
+                    sessions::Column::IdleMs,
+                ])
+                .column_as(list_version, "list_version")
+                .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+                .into_tuple()
+                .one(&self.db)
+                .await
+                .map_err(lookup_failed)?
+                .ok_or(AuthFailure::Invalid)?;
+        if now >= idle_expires_at || now >= absolute_expires_at {
+            let _ = sessions::Entity::delete_by_id(id).exec(&self.db).await;
             return Err(AuthFailure::Expired);
         }
-        let caller = Caller {
-            user_id: row.user_id,
-            credential: Credential::Session { id: row.id },
-        };
         // Refresh at most once a minute to spare the database a write per request.
-        if now - row.last_seen_at > 60_000 {
-            let row_idle = row.idle_ms;
-            let mut active: sessions::ActiveModel = row.into();
-            active.last_seen_at = Set(now);
-            let idle = row_idle.unwrap_or_else(|| ms(self.settings.auth.session_idle));
-            active.idle_expires_at = Set(now.saturating_add(idle));
-            if let Err(e) = active.update(&self.db).await {
+        if now - last_seen_at > 60_000 {
+            let idle = idle_ms.unwrap_or_else(|| ms(self.settings.auth.session_idle));
+            let refreshed = sessions::Entity::update_many()
+                .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
+                .col_expr(
+                    sessions::Column::IdleExpiresAt,
+                    Expr::value(now.saturating_add(idle)),
+                )
+                .filter(sessions::Column::Id.eq(id))
+                .exec(&self.db)
+                .await;
+            if let Err(e) = refreshed {
                 tracing::warn!(%e, "could not refresh session");
             }
         }
-        Ok(caller)
+        let caller = Caller {
+            user_id,
+            credential: Credential::Session { id },
+        };
+        Ok((caller, version.unwrap_or(0)))
+    }
+
+    /// [`Domain::authenticate`], and the version of the caller's file list
+    /// ([`Domain::list_version`]): for a session in the same query, which is all a request
+    /// for an unchanged page of the list costs.
+    pub async fn authenticate_with_list_version(
+        &self,
+        presented: &Presented,
+    ) -> Result<(Caller, i64), DomainError> {
+        match presented {
+            Presented::Session(token) => Ok(self.session_lookup(token).await?),
+            _ => {
+                let caller = self.authenticate(presented).await?;
+                let version = self.list_version(caller.user_id).await?;
+                Ok((caller, version))
+            }
+        }
     }
 
     /// Checks an API token.

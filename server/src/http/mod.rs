@@ -11,6 +11,6 @@ pub mod list_cache;
 pub mod render;
 pub mod slow;
 
-pub use auth::Caller;
+pub use auth::{presented, Caller};
 pub use body::{JsonBody, QueryOf};
 pub use error::{ApiError, ApiResult};

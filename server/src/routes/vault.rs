@@ -109,14 +109,19 @@ pub async fn cancel_upload(
 /// list version is what it was when the page was made (one read of that version); otherwise
 /// read, encoded and kept. The version is read before the page, so a page is never kept under
 /// a version newer than what it shows.
+///
+/// It authenticates by itself rather than through [`Caller`]: for a session, the session and
+/// the list version come in one query (most answers are cache hits, and each query is a round
+/// trip to the database); an API token needs the read scope, as [`Caller`] would ask.
 pub async fn list_files(
     State(s): State<ServerState>,
-    caller: Caller,
     headers: HeaderMap,
     QueryOf(page): QueryOf<FilePage>,
 ) -> ApiResult<Response> {
+    let presented = crate::http::presented(&s.domain, &headers);
+    let (caller, version) = s.domain.authenticate_with_list_version(&presented).await?;
+    caller.require_scope(coffer_protocol::accounts::TokenScope::Read)?;
     let key = ListKey::new(caller.user_id, &page);
-    let version = s.domain.list_version(caller.user_id).await?;
     if let Some(hit) = s.list_cache.get(&key, version) {
         return Ok(hit.response(&headers));
     }
