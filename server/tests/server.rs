@@ -88,3 +88,60 @@ async fn an_unknown_path_is_a_404_and_no_error_in_the_log() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(text.contains(&marker), "the request is in the (debug) log");
 }
+
+/// Every page, rendered many times at once on a runtime with several worker threads (a render
+/// may move between them), answers whole: a value the render keeps in thread-local storage
+/// panics when the render ends on another thread than the one that made it, which ended the
+/// response half-way (seen as a login page that never finished loading in the browser).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_rendered_concurrently_on_many_threads_all_answer_whole() {
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let paths = [
+        "/",
+        "/login",
+        "/register",
+        "/recover",
+        "/vault",
+        "/shared",
+        "/account",
+        "/decrypt",
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..40 {
+        for path in paths {
+            let http = s.http.clone();
+            let url = s.url(path);
+            tasks.spawn(async move {
+                let res = http
+                    .get(&url)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{path}: {e}"))?;
+                let status = res.status();
+                let body = res
+                    .text()
+                    .await
+                    .map_err(|e| format!("{path} (round {round}): {e}"))?;
+                if status != StatusCode::OK || !body.contains("</html>") {
+                    let tail = &body[body.len().saturating_sub(80)..];
+                    return Err(format!(
+                        "{path} (round {round}): {status}, cut short: …{tail}"
+                    ));
+                }
+                Ok::<_, String>(())
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done.unwrap() {
+            failures.push(e);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 320 renders failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+}

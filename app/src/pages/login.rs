@@ -2,7 +2,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use coffer_crypto::PasswordKeys;
 
@@ -30,7 +30,10 @@ pub fn LoginPage() -> impl IntoView {
     let busy = RwSignal::new(None::<&'static str>);
     // After the password proof, for an account with two-step login: the keys wait here (in
     // this tab's memory) for the code.
-    let pending = StoredValue::new_local(None::<Rc<PasswordKeys>>);
+    // Sync storage (Arc), not `new_local`: a local value is dropped with the page's owner when
+    // the server finishes rendering, on whichever thread that is, and a value made on another
+    // thread panics there (and ends the page's response half-way).
+    let pending = StoredValue::new(None::<Arc<PasswordKeys>>);
     let awaiting_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
     let keep = RwSignal::new(false);
@@ -118,7 +121,7 @@ pub fn LoginPage() -> impl IntoView {
             let result = async {
                 let kdf = api::kdf_params(name.clone()).await?;
                 busy.set(Some("Deriving your keys from your password…"));
-                let keys = Rc::new(browser::derive_keys(&pw, &kdf).await?);
+                let keys = Arc::new(browser::derive_keys(&pw, &kdf).await?);
                 busy.set(Some("Logging in…"));
                 let auth_key = b64::encode(keys.auth_key().as_bytes());
                 let bundle = match api::login(name.clone(), auth_key).await {

@@ -10,7 +10,7 @@ use super::{
     login::SubmitRow,
     register::{new_password_problem, RecoveryScreen},
 };
-use std::rc::Rc;
+use std::sync::Arc;
 
 use coffer_crypto::{AccountKey, PasswordKeys, RecoveryKey};
 
@@ -42,7 +42,8 @@ pub fn RecoverPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     // A reset for an account with two-step login waits for the code with its keys here.
-    let pending = StoredValue::new_local(None::<Rc<Pending>>);
+    // Sync storage (Arc), not `new_local`: see the login page.
+    let pending = StoredValue::new(None::<Arc<Pending>>);
     let awaiting_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
 
@@ -135,7 +136,7 @@ pub fn RecoverPage() -> impl IntoView {
                     &mut rand_core::OsRng,
                 )?;
                 busy.set(Some("Setting your new password…"));
-                let p = Rc::new(Pending {
+                let p = Arc::new(Pending {
                     account_key,
                     password_keys: reset.password_keys,
                     recovery_key: reset.recovery_key,

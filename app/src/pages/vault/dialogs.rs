@@ -9,7 +9,7 @@ pub(super) fn Dialogs() -> impl IntoView {
     let vault = use_vault();
     // What had focus before a dialog opened (the menu item that opened it): focus goes back
     // there, or to what stands for it, when the dialog closes.
-    let opener = Opener(StoredValue::new_local(None));
+    let opener = Opener(StoredValue::new_with_storage(None));
     provide_context(opener);
     #[cfg(feature = "hydrate")]
     {
@@ -37,12 +37,19 @@ pub(super) fn Dialogs() -> impl IntoView {
 
 /// The element that last had focus outside a dialog.
 #[derive(Clone, Copy)]
-struct Opener(StoredValue<Option<OpenerElement>, LocalStorage>);
+struct Opener(StoredValue<Option<OpenerElement>, OpenerStorage>);
 
+// In the browser an element (not Send: local storage). On the server nothing, in sync storage:
+// a local value is dropped when the render ends, on whichever thread that is, and panics there
+// if that is not the thread that made it.
 #[cfg(feature = "hydrate")]
 type OpenerElement = web_sys::HtmlElement;
+#[cfg(feature = "hydrate")]
+type OpenerStorage = LocalStorage;
 #[cfg(not(feature = "hydrate"))]
 type OpenerElement = ();
+#[cfg(not(feature = "hydrate"))]
+type OpenerStorage = SyncStorage;
 
 /// A modal box for the vault's dialogs. Focus goes to `focus` (or the box) when it opens, stays
 /// inside while it is open (Tab and Shift+Tab cycle through its controls), and goes back to
