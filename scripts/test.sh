@@ -106,7 +106,7 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
     # CI shows only the end of the output: the server's warnings first, then Playwright's own
     # summary (which tests failed, and why) last.
     echo "--- server log: warnings and errors (last 40) ---"
-    grep -E ' (WARN|ERROR) ' "$SERVER_LOG" | grep -v tower_http | tail -n 40 || true
+    sed 's/\x1b\[[0-9;]*m//g' "$SERVER_LOG" | grep -E ' (WARN|ERROR) |panicked' | grep -v tower_http | tail -n 40 || true
     echo "--- Playwright: failures ---"
     grep -nE '^\s+[0-9]+\) |✘|Error:|expect\(|Timeout|[0-9]+ (failed|flaky|passed)' "$WORK/playwright.log" | tail -n 80
     die "end-to-end tests failed"

@@ -88,6 +88,11 @@ impl EncodedPage {
             HeaderValue::from_static("application/json"),
         );
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // Sealed names and key slots have no business in a browser's disk cache.
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
         if gzip {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
@@ -271,10 +276,9 @@ mod tests {
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("deflate, gzip, br"),
         );
-        assert_eq!(
-            page.response(&h).headers()[header::CONTENT_ENCODING],
-            "gzip"
-        );
+        let res = page.response(&h);
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "private, no-store");
         let mut plain = Vec::new();
         std::io::Read::read_to_end(
             &mut flate2::read::GzDecoder::new(&page.gzip[..]),

@@ -1,12 +1,13 @@
 //! Server-rendered pages, guarded against a render that never finishes.
 //!
-//! Leptos streams a page's HTML while its `<Suspense>` boundaries resolve. Rarely (seen about
-//! once in a few hundred page loads on two cores) a boundary's "all resources loaded"
-//! notification is lost between threads and the stream stops half-way, open for good: the
-//! browser shows the page but never fires `load`, and the app never hydrates (upstream:
-//! leptos-rs/leptos#4851, #4647; 0.8.23 narrows the race but does not close it). A page GET is
-//! idempotent, so this guard renders it into a buffer under a deadline and, when the render
-//! stalls, drops it (which cancels it) and renders again. Pages are small and their resources
+//! Leptos streams a page's HTML while its `<Suspense>` boundaries resolve. A render that never
+//! finishes leaves the response open for good: the browser shows the page but never fires
+//! `load`, and the app never hydrates. Upstream reports such hangs (leptos-rs/leptos#4851,
+//! #4647). The one seen here (a login page that never loaded in the e2e run) turned out to be a
+//! panic inside the render (a thread-local value dropped on another thread; fixed in the pages,
+//! tested by `pages_rendered_concurrently_on_many_threads_all_answer_whole`), but the guard
+//! stays for the upstream kind: a page GET is idempotent, so it is rendered into a buffer under
+//! a deadline and, when the render stalls, dropped (which cancels it) and rendered again. Pages are small and their resources
 //! are quick database reads, so buffering costs little; everything else (scripts, Wasm, server
 //! functions, anything not `text/html`) passes through untouched and streams as before.
 
