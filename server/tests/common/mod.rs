@@ -311,9 +311,19 @@ impl TestServer {
 
     /// Stops this server abruptly (no shutdown; nothing in memory survives) and starts a new
     /// one on the same database, storage, data directory and clock, as a restart after a crash.
-    pub async fn restart(self) -> TestServer {
+    pub async fn restart(mut self) -> TestServer {
         self._task.abort();
-        let _ = self._task.await;
+        let _ = (&mut self._task).await;
+        let (base, task) = self.serve_another().await;
+        TestServer {
+            base,
+            _task: task,
+            ..self
+        }
+    }
+
+    /// A new server on this one's database, storage and clock, on a fresh loopback port.
+    async fn serve_another(&self) -> (String, tokio::task::JoinHandle<()>) {
         let leptos = leptos::config::LeptosOptions::builder()
             .output_name("coffer")
             .build();
@@ -328,30 +338,13 @@ impl TestServer {
             self.config.http.clone(),
             std::future::pending(),
         ));
-        TestServer {
-            base,
-            _task: task,
-            ..self
-        }
+        (base, task)
     }
 
     /// A second instance on the same database, storage and clock, beside this one (as several
     /// stateless instances run at scale). It shares nothing in memory with this one.
     pub async fn another_instance(&self) -> TestServer {
-        let leptos = leptos::config::LeptosOptions::builder()
-            .output_name("coffer")
-            .build();
-        let router = coffer_server::build(&self.config, leptos, self.clock.clone())
-            .await
-            .expect("a second instance builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(coffer_server::serve(
-            listener,
-            router,
-            self.config.http.clone(),
-            std::future::pending(),
-        ));
+        let (base, task) = self.serve_another().await;
         TestServer {
             base,
             http: self.http.clone(),
