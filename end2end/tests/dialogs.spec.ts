@@ -1,10 +1,10 @@
 // Dialogs and the screens that hold the user, by keyboard: every vault dialog (rename, delete,
 // export key, share with a user, create link, who has access) keeps Tab inside, closes with
 // Escape in every state (also after an error, with focus fallen to the page) and gives focus
-// back to the row's menu that opened it; sharing with an unknown name says so. The recovery key
-// after registering cannot be left by the header or Back, copies to the clipboard, prints, and
-// is left only by "I saved it" or an explicit "I'll risk losing my files". A new API token
-// copies too, and tokens show when they expire.
+// back to the row's menu that opened it; sharing with an unknown name says so; an exported file
+// key copies to the clipboard. The recovery key after registering cannot be left by the header
+// or Back, copies to the clipboard, prints, and is left only by "I saved it" or an explicit
+// "I'll risk losing my files". A new API token copies too, and tokens show when they expire.
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
 import { fileRow as row, open, recordSecret, register as registerAs } from './helpers';
 
@@ -60,7 +60,8 @@ test.describe.serial('vault dialogs by keyboard', () => {
   let name = fileName;
 
   test.beforeAll(async ({ browser }) => {
-    context = await browser.newContext();
+    // The export key dialog's Copy is read back from the clipboard.
+    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     page = await context.newPage();
     recordSecret('password', password);
     await registerAs(page, user, password);
@@ -107,9 +108,17 @@ test.describe.serial('vault dialogs by keyboard', () => {
     await expect(row(page, name)).toHaveCount(1);
   });
 
-  test('export key: Tab stays inside, Escape closes and returns focus', async () => {
+  test('export key: Copy puts the key in the clipboard; Tab stays inside, Escape closes and returns focus', async () => {
     await openByKeyboard(page, name, 'Export key');
-    await expect(page.getByTestId('exported-key')).toHaveValue(/^coffer-key-v1:/);
+    const shown = page.getByTestId('exported-key');
+    await expect(shown).toHaveValue(/^coffer-key-v1:/);
+    const key = (await shown.inputValue()).trim();
+    recordSecret('file key', key);
+    await page.evaluate(() => navigator.clipboard.writeText('something else'));
+    const copy = page.getByRole('dialog').getByRole('button', { name: 'Copy file key' });
+    await copy.click();
+    await expect(copy).toHaveText('Copied ✓');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     await tabStaysInside(page);
     await escapeReturnsFocus(page, name);
   });

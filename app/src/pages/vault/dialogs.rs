@@ -3,6 +3,7 @@
 use leptos::{ev, html, prelude::*};
 
 use super::*;
+use crate::components::CopyButton;
 
 #[component]
 pub(super) fn Dialogs() -> impl IntoView {
@@ -362,6 +363,7 @@ fn ExportKeyDialog(row: FileRow, key: String) -> impl IntoView {
     let vault = use_vault();
     let file_name = format!("{}.key.txt", row.name);
     let key_for_save = key.clone();
+    let key_for_copy = key.clone();
     view! {
         <Modal title=format!("Key for “{}”", row.name)>
             <label for="exported-key">"File key"</label>
@@ -370,6 +372,7 @@ fn ExportKeyDialog(row: FileRow, key: String) -> impl IntoView {
                 read this file on the “Decrypt a file” page, without an account. Keep it as secret \
                 as the file itself."</p>
             <div class="button-row">
+                <CopyButton text=key_for_copy of="exported-key" what="Copy file key"/>
                 <button type="button" on:click=move |_| crate::browser::download_text(&file_name, &key_for_save)>
                     "Save as text file"
                 </button>
