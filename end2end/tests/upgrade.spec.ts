@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileRow as row, noFilePicker, sha256 } from './helpers';
-import { plantFile, rows, useDataDir, user } from './hostile';
+import { plantFile, rows, sql, useDataDir, user } from './hostile';
 import { startServer, type OwnServer } from './servers';
 
 type Fixture = {
@@ -160,5 +160,21 @@ test.describe.serial('format v1 data after the upgrade', () => {
     await expect(c.getByTestId('unverified-file')).toHaveCount(1, { timeout: 30_000 });
     await expect(c.getByText(planted)).toHaveCount(0);
     await c.context().close();
+  });
+
+  test('a server that drops Alice\'s account record (and with it the upgrade flag) still cannot plant a v1 file in a new browser', async ({ browser }) => {
+    // The flag lives in the account record, which the server stores: it can delete the record
+    // (or serve an older one without the flag). A browser that never saw a record cannot tell;
+    // but Alice's own signed files prove the upgrade happened, so a v1 slot is not hers.
+    const planted = 'planted after dropping the record.pdf';
+    const alice_ = user(alice);
+    sql([{ sql: 'DELETE FROM account_records WHERE user_id = ?', params: [alice_.id] }]);
+    plantFile(alice_, planted);
+    const page = await logIn(browser, alice);
+    await expect(page.getByTestId('file-row')).toHaveCount(4, { timeout: 30_000 });
+    await expect(page.getByTestId('unverified-file')).toHaveCount(2);
+    await expect(page.getByText(planted)).toHaveCount(0);
+    await expect(page.getByText('planted after the upgrade.pdf')).toHaveCount(0);
+    await page.context().close();
   });
 });

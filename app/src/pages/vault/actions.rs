@@ -204,7 +204,19 @@ const DECRYPT_BATCH: usize = 200;
 struct Sorted {
     rows: Vec<FileRow>,
     unverified: Vec<UnverifiedRow>,
-    legacy: Vec<FileInfo>,
+    /// Format-v1 slots that opened, with their rows: held back until the whole list is in (see
+    /// [`refresh`]), never shown as the user's own on their own say-so.
+    legacy: Vec<(FileInfo, FileRow)>,
+    /// Own files with a signed version (slot 0x08) that opened.
+    signed: usize,
+}
+
+fn unverified_row(f: &FileInfo) -> UnverifiedRow {
+    UnverifiedRow {
+        id: f.id.clone(),
+        ciphertext_size: f.ciphertext_size,
+        created_at: f.created_at,
+    }
 }
 
 /// Checks and decrypts `files` (in batches, yielding to the page between them).
@@ -217,16 +229,14 @@ async fn sort_page(keys: &UnlockedKeys, legacy_allowed: bool, files: &[FileInfo]
         match check_own_file(keys, legacy_allowed, f) {
             OwnFile::Verified {
                 metadata, version, ..
-            } => out.rows.push(own_row(f, &metadata, Some(version))),
-            OwnFile::Legacy { metadata, .. } => {
-                out.rows.push(own_row(f, &metadata, None));
-                out.legacy.push(f.clone());
+            } => {
+                out.signed += 1;
+                out.rows.push(own_row(f, &metadata, Some(version)));
             }
-            OwnFile::Unverified => out.unverified.push(UnverifiedRow {
-                id: f.id.clone(),
-                ciphertext_size: f.ciphertext_size,
-                created_at: f.created_at,
-            }),
+            OwnFile::Legacy { metadata, .. } => {
+                out.legacy.push((f.clone(), own_row(f, &metadata, None)));
+            }
+            OwnFile::Unverified => out.unverified.push(unverified_row(f)),
         }
     }
     out
@@ -256,8 +266,9 @@ pub fn refresh(vault: Vault, session: Session) {
             }
         };
         vault.record_state.set(Some(state.clone()));
-        let legacy_allowed = state.legacy_slots_allowed(keys.format);
+        let mut legacy_allowed = state.legacy_slots_allowed(keys.format);
         let mut legacy = Vec::new();
+        let mut signed = 0;
         let mut page = FilePage {
             limit: Some(FIRST_PAGE),
             after: None,
@@ -288,6 +299,7 @@ pub fn refresh(vault: Vault, session: Session) {
                 return;
             }
             legacy.extend(sorted.legacy);
+            signed += sorted.signed;
             if first {
                 vault.files.set(sorted.rows);
                 vault.unverified.set(sorted.unverified);
@@ -314,6 +326,21 @@ pub fn refresh(vault: Vault, session: Session) {
                     break;
                 }
             }
+        }
+        // The record's flag is stored by the server, which can drop the record or serve an older
+        // one: a browser that never saw a record cannot tell. But the upgrade signs every own
+        // file, so one own signed file proves it happened: then a v1 slot is not the user's own,
+        // whatever the record says (docs/CRYPTO.md §13.3).
+        if signed > 0 {
+            legacy_allowed = false;
+        }
+        let (legacy, legacy_rows): (Vec<FileInfo>, Vec<FileRow>) = legacy.into_iter().unzip();
+        if legacy_allowed {
+            vault.files.update(|rows| rows.extend(legacy_rows));
+        } else if !legacy.is_empty() {
+            vault
+                .unverified
+                .update(|rows| rows.extend(legacy.iter().map(unverified_row)));
         }
         // A v1 account upgrades once, even with no v1 file left: the flag it sets is what stops
         // v1-style slots planted later from being accepted.
