@@ -146,7 +146,9 @@ pub struct VaultSettings {
     /// `COFFER_UPLOAD_BUFFER_PER_USER_BYTES`: the same, for one user's parts.
     pub upload_buffer_per_user_bytes: u64,
     /// `COFFER_STAGING_GRACE_SECONDS`: a local staging file (a part being written) older than
-    /// this, that no write of this process holds, is left from a crash and removed.
+    /// this, that no write of this process holds, is left from a crash and removed. The grace
+    /// only spares another process writing into the same directory: a part is read whole before
+    /// it is written (at disk speed, seconds at most), so two minutes is ample.
     pub staging_grace: Duration,
 }
 
@@ -168,7 +170,7 @@ impl Default for VaultSettings {
             link_failures_per_link: 10,
             upload_buffer_bytes: 256 * 1024 * 1024,
             upload_buffer_per_user_bytes: 64 * 1024 * 1024,
-            staging_grace: Duration::from_secs(10 * 60),
+            staging_grace: Duration::from_secs(2 * 60),
             link_window: Duration::from_secs(15 * 60),
         }
     }

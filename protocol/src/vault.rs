@@ -204,8 +204,9 @@ pub struct FilePage {
     pub after: Option<String>,
 }
 
-/// Files per page of `GET /api/files` when no `limit` is given.
-pub const DEFAULT_FILES_PER_PAGE: u32 = 500;
+/// Files per page of `GET /api/files` when no `limit` is given: the size of the first page a
+/// browser shows (later pages are asked for in thousands, in the background).
+pub const DEFAULT_FILES_PER_PAGE: u32 = 100;
 /// The most files one page of `GET /api/files` may hold.
 pub const MAX_FILES_PER_PAGE: u32 = 1000;
 

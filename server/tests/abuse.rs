@@ -28,6 +28,7 @@ on_every_database!(
     sessions_beyond_the_cap_end_oldest_first,
     kdf_params_are_limited_per_client_for_known_and_unknown_names_alike,
     parts_beyond_the_buffer_budget_are_refused_with_503_until_room_is_made,
+    once_the_global_buffer_budget_is_spent_every_user_waits,
     pages_of_files_neither_repeat_nor_skip_while_files_come_and_go,
     a_cached_page_is_never_served_after_any_instance_changed_the_list,
     the_janitor_removes_what_a_crash_left_mid_write,
@@ -246,6 +247,43 @@ async fn parts_beyond_the_buffer_budget_are_refused_with_503_until_room_is_made(
         );
     }
     let done = common::files::complete(&s, &alice, &a, "budget.bin").await;
+    assert_eq!(done.status(), StatusCode::CREATED);
+}
+
+async fn once_the_global_buffer_budget_is_spent_every_user_waits(b: Backend) {
+    let s = TestServer::start(b, |c| {
+        c.vault.max_part_bytes = PART;
+        c.vault.upload_buffer_bytes = PART;
+        c.vault.upload_buffer_per_user_bytes = PART;
+    })
+    .await;
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    // One part each, three quarters of the budget: two do not fit at once.
+    let size = 3 * PART as usize / 4;
+    let a = begin(&s, &alice, &common::files::random_bytes(size)).await;
+    let bb = begin(&s, &bob, &common::files::random_bytes(size)).await;
+    assert_eq!((a.part_count(), bb.part_count()), (1, 1));
+    // Alice's part arrives slowly and holds most of the global budget while it does.
+    let part0 = a.part(0);
+    let mut slow = Raw::connect(&s).await;
+    slow.send(&part_head(&s, &alice.cookie, &a.upload_id, 0, part0.len()))
+        .await
+        .unwrap();
+    slow.send(&part0[..1000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Bob has his whole per-user budget, but the server has none left: 503, nothing stored.
+    expect_busy(put_part(&s, &bob, &bb, 0, bb.part(0)).await).await;
+    // The slow part finishes and gives its bytes back: Bob's part goes through, both complete.
+    slow.send(&part0[1000..]).await.unwrap();
+    assert_eq!(slow.status().await, Some(204));
+    assert_eq!(
+        put_part(&s, &bob, &bb, 0, bb.part(0)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let done = common::files::complete(&s, &alice, &a, "alice.bin").await;
+    assert_eq!(done.status(), StatusCode::CREATED);
+    let done = common::files::complete(&s, &bob, &bb, "bob.bin").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 

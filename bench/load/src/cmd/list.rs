@@ -1,7 +1,7 @@
 //! `list --base URL --user NAME --password PW [--concurrency 64] [--seconds 20] [--limit N]`
 //!
 //! The file list under load: `--concurrency` connections each ask for the first page of
-//! `GET /api/files` (the default page size, or `?limit=N`: the browser asks for 100 first) with `Accept-Encoding: gzip`, one request after the
+//! `GET /api/files` (the default page size, 100, which is what the browser asks for first; or `?limit=N`) with `Accept-Encoding: gzip`, one request after the
 //! other, for `--seconds`; meanwhile a separate connection asks `GET /healthz` every 50 ms (a
 //! liveness probe: it must stay quick while the server is busy). Log in first as a user with
 //! files (`seed`).
