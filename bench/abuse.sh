@@ -15,6 +15,8 @@
 #     bench/abuse.sh --server-bin PATH      # another coffer-server build (e.g. a variant in a
 #                                           # throwaway copy), with this build's site
 #     bench/abuse.sh --label 'glibc malloc' # named so in the report
+#     bench/abuse.sh --allocator system     # build the server with glibc's allocator instead of
+#                                           # mimalloc (feature system-allocator), to compare
 #
 # The probes, each with the server's defaults unless said:
 #   logins          64 workers send correct logins for 25 s (`coffer-bench logins`), the
@@ -49,6 +51,7 @@ REV=""
 PROBES="logins,logins-hashing,parts,slowloris,list,browser"
 FILES=10000
 LABEL=""
+ALLOCATOR=mimalloc
 while [ $# -gt 0 ]; do
     case "$1" in
         --no-build) BUILD=0; shift ;;
@@ -60,6 +63,8 @@ while [ $# -gt 0 ]; do
         --files=*) FILES="${1#*=}"; shift ;;
         --server-bin) BENCH_SERVER_BIN="$(realpath "$2")"; export BENCH_SERVER_BIN; shift 2 ;;
         --server-bin=*) BENCH_SERVER_BIN="$(realpath "${1#*=}")"; export BENCH_SERVER_BIN; shift ;;
+        --allocator) ALLOCATOR="$2"; shift 2 ;;
+        --allocator=*) ALLOCATOR="${1#*=}"; shift ;;
         --label) LABEL="$2"; shift 2 ;;
         --label=*) LABEL="${1#*=}"; shift ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
@@ -75,7 +80,12 @@ if [ "$BUILD" = 1 ]; then
     SRC="$ROOT"
     DESC="$(bench_describe_tree)"
     [ -n "$REV" ] && bench_snapshot "$REV"
-    bench_release_build "$SRC" "$DESC"
+    case "$ALLOCATOR" in
+        mimalloc) bench_release_build "$SRC" "$DESC" ;;
+        system) bench_release_build "$SRC" "$DESC, glibc's allocator (feature system-allocator)" \
+            --bin-features system-allocator ;;
+        *) echo "bench/abuse.sh: --allocator is mimalloc or system" >&2; exit 2 ;;
+    esac
     echo "== release build of coffer-bench" >&2
     (cd "$SRC" && cargo build --release -p coffer-bench) >&2
 fi

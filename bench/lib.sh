@@ -10,8 +10,8 @@
 #                               edits in progress in the work tree are not measured; bench/load
 #                               comes from the work tree if the commit lacks it (the workspace
 #                               lists it as a member); sets SRC and DESC
-#   bench_release_build SRC DESC
-#                               `cargo leptos build --release` of the tree SRC into $TARGET, and
+#   bench_release_build SRC DESC [ARGS...]
+#                               `cargo leptos build --release [ARGS]` of the tree SRC into $TARGET, and
 #                               records DESC (what was built) in $TARGET/.bench-built
 #   bench_require_build         fails unless $TARGET holds a release server and site; sets BUILT
 #   bench_describe_tree         "work tree at <commit>", plus " with uncommitted changes" when the
@@ -53,9 +53,10 @@ bench_snapshot() {
 
 bench_release_build() {
     local src="$1" desc="$2"
-    echo "== release build of $src into $TARGET" >&2
+    shift 2
+    echo "== release build of $src into $TARGET $*" >&2
     rm -f "$TARGET/.bench-built"
-    (cd "$src" && LEPTOS_SITE_ROOT="$SITE" cargo leptos build --release) >&2
+    (cd "$src" && LEPTOS_SITE_ROOT="$SITE" cargo leptos build --release "$@") >&2
     echo "$desc" >"$TARGET/.bench-built"
 }
 

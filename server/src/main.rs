@@ -8,7 +8,9 @@ use leptos::config::{get_configuration, LeptosOptions};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc gives freed memory back to the system soon after a burst; glibc's allocator kept
-/// most of it (docs/PERFORMANCE.md, "Memory after a burst").
+/// more of it (docs/PERFORMANCE.md, "Memory after a burst"; the `system-allocator` feature
+/// builds with glibc's, to measure).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,4 +1,5 @@
-//! `parts --base URL --user NAME --password PW [--parts 200] [--part-bytes 8388608] [--pid PID]`
+//! `parts --base URL --user NAME --password PW [--parts 200] [--part-bytes 8388608] [--pid PID]
+//! [--after-seconds 30]`
 //!
 //! One upload of `--parts` parts of `--part-bytes` each, every part PUT at the same time (one
 //! connection each), as a client that ignores any pacing would. The server holds each part in
@@ -15,7 +16,7 @@
 //!   transport error;
 //! - with `--pid`: the server's RSS idle (median of the 2 s before), at its peak while the parts
 //!   arrived (largest 100 ms sample and VmHWM, reset at the start), the rise above idle, and the
-//!   RSS 5 s after the last part;
+//!   RSS `--after-seconds` after the last part (memory given back or not);
 //! - the download: time, MB/s (10^6 bytes of ciphertext per second, including this tool's SHA-256
 //!   and decryption), and whether the SHA-256 matched and the content decrypted to the pattern.
 //!
@@ -49,6 +50,7 @@ pub async fn run(mut args: Args) -> Fallible<()> {
     let parts: u64 = args.number("parts", 200, 1..=10_000)?;
     let part_bytes: u64 = args.number("part-bytes", 8 * 1024 * 1024, 65_536..=64 * 1024 * 1024)?;
     let pid: Option<u32> = args.optional_number("pid", 1..=u32::MAX)?;
+    let after_secs: u64 = args.number("after-seconds", 30, 1..=300)?;
     args.finish()?;
     let deadline = Instant::now() + LIMIT;
 
@@ -120,7 +122,8 @@ pub async fn run(mut args: Args) -> Fallible<()> {
         after: None,
     });
     if let (Some(m), Some(s)) = (&mut memory, &sampler) {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        eprintln!("parts: all stored; RSS again in {after_secs} s");
+        tokio::time::sleep(Duration::from_secs(after_secs)).await;
         m.after = s.now();
     }
 
@@ -176,7 +179,10 @@ pub async fn run(mut args: Args) -> Fallible<()> {
         );
         println!("| peak above idle | {} |", mib(m.rise()));
         if let Some(after) = m.after {
-            println!("| server RSS 5 s after the last part | {} |", mib(after));
+            println!(
+                "| server RSS {after_secs} s after the last part | {} |",
+                mib(after)
+            );
         }
     }
     println!(
