@@ -6,7 +6,7 @@
 // or Back, copies to the clipboard, prints, and is left only by "I saved it" or an explicit
 // "I'll risk losing my files". A new API token copies too, and tokens show when they expire.
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
-import { fileRow as row, open, recordSecret, register as registerAs } from './helpers';
+import { fileRow as row, headerLink, open, recordSecret, register as registerAs } from './helpers';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const password = `Cobalt-Fennel-Orbit-${run}-⌨`;
@@ -193,7 +193,7 @@ test.describe('the recovery key', () => {
     const page = await context.newPage();
     await open(page, '/');
     // Into the form the way a visitor goes: the header's link (so Back stays inside the app).
-    await page.getByRole('banner').getByRole('link', { name: 'Create account' }).click();
+    await (await headerLink(page, 'Create account')).click();
     await page.getByLabel('Username').fill(`rk_${run}`);
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByLabel('Repeat the password').fill(password);
@@ -245,7 +245,7 @@ test.describe('the recovery key', () => {
     await risk.click();
     await expect(page).toHaveURL(/\/vault$/);
     await expect(page.getByTestId('vault-empty')).toBeVisible();
-    await expect(header.getByRole('link', { name: 'Account' })).toBeVisible();
+    await expect(await headerLink(page, 'Account')).toBeVisible();
     await context.close();
   });
 
@@ -253,7 +253,7 @@ test.describe('the recovery key', () => {
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     await registerAs(page, `tok_${run}`, password);
-    await page.getByRole('banner').getByRole('link', { name: 'Account' }).click();
+    await (await headerLink(page, 'Account')).click();
     await page.getByLabel('Name', { exact: true }).fill('backup script');
     await page.getByLabel('Days valid').fill('7');
     await page.getByRole('button', { name: 'Create token' }).click();

@@ -48,3 +48,15 @@ export const noFilePicker = () => {
 /** A file row in the vault table, by its decrypted name. */
 export const fileRow = (page: Page, name: string) =>
   page.getByTestId('file-row').filter({ has: page.getByTestId('file-name').getByText(name, { exact: true }) });
+
+/** A link of the header (`Account`, `Create account`, …) ready to click at any width: on a
+ *  phone the links fold behind the Menu button (phone.spec.ts), which this opens first. */
+export async function headerLink(page: Page, name: string) {
+  const menu = page.locator('header .menu-toggle');
+  await menu.waitFor({ state: 'attached' });
+  if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') {
+    await menu.click();
+    await expect(menu).toHaveAttribute('aria-expanded', 'true');
+  }
+  return page.getByRole('banner').getByRole('link', { name, exact: true });
+}

@@ -82,7 +82,8 @@ test.describe.serial('vault', () => {
     await context.close();
   });
 
-  test('drag and drop three files (0 B, 1 B, 5 MiB): each is encrypted, uploaded and listed', async () => {
+  // @phone: also run at phone width (playwright.config.ts), with the export test that needs it.
+  test('drag and drop three files (0 B, 1 B, 5 MiB): each is encrypted, uploaded and listed', { tag: '@phone' }, async () => {
     await register(page, alice);
     await expect(page.getByTestId('vault-empty')).toBeVisible();
     await dropFiles(page, files);
@@ -170,7 +171,7 @@ test.describe.serial('vault', () => {
     await page.evaluate(() => { (window as any).showSaveFilePicker = undefined; });
   });
 
-  test('"Download encrypted" + "Export key" decrypt on the Decrypt page, without the server', async () => {
+  test('"Download encrypted" + "Export key" decrypt on the Decrypt page, without the server', { tag: '@phone' }, async () => {
     const f = files[2];
     const pending = page.waitForEvent('download');
     await moreAction(page, f.name, 'Download encrypted');
