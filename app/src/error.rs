@@ -8,7 +8,8 @@
 use coffer_protocol::{code, ErrorBody};
 use leptos::server_fn::{
     codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
+    error::{FromServerFnError, IntoAppError, ServerFnErrorErr},
+    Bytes, Decodes,
 };
 use serde::{Deserialize, Serialize};
 
@@ -98,10 +99,30 @@ impl FromServerFnError for AppError {
             {
                 AppError::invalid("The request was malformed.")
             }
-            ServerFnErrorErr::Request(e) | ServerFnErrorErr::Deserialization(e) => {
+            // `fetch` itself failed: no answer from Coffer. The offline banner hears of it as it
+            // hears of the vault's requests (`client::http::send`).
+            ServerFnErrorErr::Request(e) => {
+                #[cfg(feature = "hydrate")]
+                crate::client::http::report(false);
                 AppError::Network(e)
             }
+            ServerFnErrorErr::Deserialization(e) => AppError::Network(e),
             _ => AppError::Internal,
+        }
+    }
+
+    /// The error body of an answer that is not 2xx. Coffer answered in its own words, so it is
+    /// reachable (the banner goes); a body that is not Coffer's (a proxy's page) says nothing.
+    /// A 2xx answer never comes here: while Coffer is reported unreachable, the banner's
+    /// `/healthz` probe notices it is back.
+    fn de(data: Bytes) -> Self {
+        match <Self::Encoder as Decodes<Self>>::decode(data) {
+            Ok(err) => {
+                #[cfg(feature = "hydrate")]
+                crate::client::http::report(true);
+                err
+            }
+            Err(e) => ServerFnErrorErr::Deserialization(e.to_string()).into_app_error(),
         }
     }
 }

@@ -3,7 +3,8 @@
 // offline banner shows, and both finish by themselves once the server is back (same port, same
 // data directory), with identical bytes and without a reload; the download goes on with a Range
 // request from where it stopped. Cancel works while reconnecting. Finished rows fold into one
-// "N uploads done" line, and the list shows only a few open rows.
+// "N uploads done" line, and the list shows only a few open rows. The Account page (server
+// functions only) shows the banner too.
 //
 // The page's network is throttled over the DevTools protocol so that 50 MiB take long enough on
 // loopback for the server to be killed half-way.
@@ -12,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileRow as row, noFilePicker, recordSecret, register, sha256 } from './helpers';
+import { fileRow as row, headerLink, noFilePicker, recordSecret, register, sha256 } from './helpers';
 import { startServer, type OwnServer } from './servers';
 
 const MiB = 1024 * 1024;
@@ -222,4 +223,20 @@ test('finished transfers fold into one line, and the list shows only a few open 
   await expect(toggle).toHaveAttribute('aria-expanded', 'false');
   await expect(rows.filter({ visible: true })).toHaveCount(0);
   for (const i of [0, 1, 2]) await expect(row(page, `fold-${i}.bin`)).toBeVisible();
+});
+
+test('the Account page (server functions only) shows the offline banner while the server is down', async () => {
+  test.setTimeout(120_000);
+  await (await headerLink(page, 'Account')).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('session-list')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('offline-banner')).toBeHidden();
+
+  // Nothing here goes through the vault's requests: a server function finds no server.
+  await server.crash();
+  await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+  await expect(page.getByTestId('offline-banner')).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByTestId('offline-banner')).toContainText('Offline — Coffer will retry');
+  await server.restart();
+  await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 15_000 });
 });

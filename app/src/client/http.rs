@@ -171,7 +171,9 @@ thread_local! {
     });
 }
 
-fn report(reachable: bool) {
+/// Tells the page whether Coffer answered a request (`true`) or did not (`false`): the vault's
+/// requests here, server functions in `crate::error`.
+pub(crate) fn report(reachable: bool) {
     let changed = REACH.with(|r| {
         let mut r = r.borrow_mut();
         if reachable {
