@@ -25,9 +25,24 @@ pub struct PwaState {
 #[cfg(feature = "hydrate")]
 pub use browser::take_shared_files;
 
+/// Runs `again` each time Coffer answers again after it did not, for as long as the calling
+/// component lives (registered from its body). One mechanism for every page: the reachability
+/// that `client::http` follows (its own requests, server functions via `crate::error`, and the
+/// banner's `/healthz` probe). Pages load again what failed for want of Coffer and drop their
+/// "Could not reach Coffer" (the vault, Shared with me, the Account page's lists).
+pub fn when_server_back(again: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    browser::when_server_back(again);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = again;
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::cell::{Cell, RefCell};
+    use std::{
+        cell::{Cell, RefCell},
+        rc::Rc,
+    };
 
     use js_sys::{Array, Function, Reflect};
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -41,6 +56,33 @@ mod browser {
         static REGISTRATION: RefCell<Option<JsValue>> = const { RefCell::new(None) };
         static RELOADING: Cell<bool> = const { Cell::new(false) };
         static PROBING: Cell<bool> = const { Cell::new(false) };
+        /// What the pages on screen do when Coffer answers again (`when_server_back`), by id.
+        static ON_BACK: RefCell<Vec<(u64, OnBack)>> = const { RefCell::new(Vec::new()) };
+        static NEXT_ON_BACK: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// What one page does when Coffer answers again.
+    type OnBack = Rc<dyn Fn()>;
+
+    /// See [`super::when_server_back`].
+    pub fn when_server_back(again: impl Fn() + 'static) {
+        let id = NEXT_ON_BACK.with(|n| n.replace(n.get() + 1));
+        if id == 0 {
+            crate::client::http::on_reachability(|reachable| {
+                if !reachable {
+                    return;
+                }
+                let pages: Vec<_> =
+                    ON_BACK.with(|b| b.borrow().iter().map(|(_, f)| f.clone()).collect());
+                for again in pages {
+                    again();
+                }
+            });
+        }
+        ON_BACK.with(|b| b.borrow_mut().push((id, Rc::new(again))));
+        leptos::prelude::on_cleanup(move || {
+            ON_BACK.with(|b| b.borrow_mut().retain(|(i, _)| *i != id));
+        });
     }
 
     /// Seconds between two questions to `/healthz` while Coffer does not answer.

@@ -4,7 +4,8 @@
 // data directory), with identical bytes and without a reload; the download goes on with a Range
 // request from where it stopped. Cancel works while reconnecting. Finished rows fold into one
 // "N uploads done" line, and the list shows only a few open rows. The Account page (server
-// functions only) shows the banner too.
+// functions only) shows the banner too, and there and on "Shared with me" the "Could not reach
+// Coffer" goes and the lists load again once the server is back.
 //
 // The page's network is throttled over the DevTools protocol so that 50 MiB take long enough on
 // loopback for the server to be killed half-way.
@@ -225,11 +226,13 @@ test('finished transfers fold into one line, and the list shows only a few open 
   for (const i of [0, 1, 2]) await expect(row(page, `fold-${i}.bin`)).toBeVisible();
 });
 
-test('the Account page (server functions only) shows the offline banner while the server is down', async () => {
+test('the Account page (server functions) shows the banner; its lists and Shared with me come back with the server', async () => {
   test.setTimeout(120_000);
+  const unreachable = page.getByRole('alert').filter({ hasText: 'Could not reach Coffer' });
   await (await headerLink(page, 'Account')).click();
   await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByTestId('session-list')).toBeVisible({ timeout: 30_000 });
+  const sessions = page.getByTestId('session-list');
+  await expect(sessions).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('offline-banner')).toBeHidden();
 
   // Nothing here goes through the vault's requests: a server function finds no server.
@@ -237,6 +240,23 @@ test('the Account page (server functions only) shows the offline banner while th
   await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
   await expect(page.getByTestId('offline-banner')).toBeVisible({ timeout: 10_000 });
   await expect(page.getByTestId('offline-banner')).toContainText('Offline — Coffer will retry');
+  await expect(unreachable).toBeVisible();
+  // The list asked again after that failed too.
+  await expect(sessions).toHaveCount(0, { timeout: 10_000 });
+  await expect(page.getByText(/TypeError|Failed to fetch|JsValue/)).toHaveCount(0);
   await server.restart();
   await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 15_000 });
+  await expect(unreachable).toBeHidden({ timeout: 15_000 });
+  await expect(sessions).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('.card .error:visible')).toHaveCount(0);
+
+  await server.crash();
+  await (await headerLink(page, 'Shared with me')).click();
+  await expect(page).toHaveURL(/\/shared$/);
+  await expect(unreachable).toBeVisible({ timeout: 20_000 });
+  await server.restart();
+  await expect(unreachable).toBeHidden({ timeout: 15_000 });
+  await expect(page.getByTestId('shared-empty')).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 15_000 });
+  expect(await page.evaluate(() => (window as unknown as { sameLoad?: boolean }).sameLoad)).toBe(true);
 });

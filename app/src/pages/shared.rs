@@ -127,6 +127,22 @@ fn SharedView() -> impl IntoView {
         refused: RwSignal::new(Vec::new()),
     };
     let session = use_session();
+    // Coffer answers again after an outage: a list that failed to load loads again, and
+    // "Could not reach Coffer" goes (the vault page's mechanism, `pwa::when_server_back`).
+    #[cfg(feature = "hydrate")]
+    crate::pwa::when_server_back(move || {
+        let Some(load_error) = vault.load_error.try_get_untracked() else {
+            return;
+        };
+        let unreachable = crate::client::http::HttpError::Network.message();
+        if vault.notice.try_get_untracked().flatten().as_ref() == Some(&unreachable) {
+            vault.notice.set(None);
+        }
+        if load_error.is_some() {
+            vault.load_error.set(None);
+            load(vault, apart, session);
+        }
+    });
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         load(vault, apart, session);

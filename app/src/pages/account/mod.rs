@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use crate::{
     api,
     components::{explain, CopyButton, ErrorMessage, LogoutButton, RequireUnlocked},
+    error::AppError,
     pages::vault::model::human_date,
     protocol::accounts::{ApiTokenInfo, NewApiToken},
     session::use_session,
@@ -70,6 +71,7 @@ fn ApiTokens() -> impl IntoView {
     let days = RwSignal::new("30".to_string());
     let error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<NewApiToken>);
+    reload_when_back(tokens, refresh, error);
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -146,6 +148,27 @@ fn ApiTokens() -> impl IntoView {
     }
 }
 
+/// When Coffer answers again after an outage (`pwa::when_server_back`, as the vault page): a
+/// list that failed to load loads again, and a "Could not reach Coffer" above it goes.
+fn reload_when_back<T: 'static>(
+    list: LocalResource<Result<T, AppError>>,
+    refresh: RwSignal<u32>,
+    error: RwSignal<Option<String>>,
+) {
+    crate::pwa::when_server_back(move || {
+        let unreachable = AppError::Network(String::new()).to_string();
+        if error.try_get_untracked().flatten().as_ref() == Some(&unreachable) {
+            error.set(None);
+        }
+        if list
+            .try_with_untracked(|r| matches!(r, Some(Err(_))))
+            .unwrap_or(false)
+        {
+            refresh.update(|n| *n += 1);
+        }
+    });
+}
+
 /// A token's state in words, with its expiry: "active · expires 3 Apr 14:02", "expired
 /// yesterday 09:12", "revoked".
 fn token_state(token: &ApiTokenInfo) -> String {
@@ -166,10 +189,10 @@ fn token_state(token: &ApiTokenInfo) -> String {
 /// The auth key of `password` for the signed-in account, as the server checks it (base64): for
 /// the actions that ask for the password again (deleting the account, turning two-step login
 /// off). Derived off the page's thread (browser::derive_keys).
-async fn auth_key_of(password: &str) -> Result<String, crate::error::AppError> {
+async fn auth_key_of(password: &str) -> Result<String, AppError> {
     let bundle = api::current_account()
         .await?
-        .ok_or_else(|| crate::error::AppError::Unauthorized("Log in again.".into()))?;
+        .ok_or_else(|| AppError::Unauthorized("Log in again.".into()))?;
     let keys = crate::browser::derive_keys(password, &bundle.kdf).await?;
     Ok(crate::protocol::b64::encode(keys.auth_key().as_bytes()))
 }

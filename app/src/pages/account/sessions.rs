@@ -21,6 +21,7 @@ pub(super) fn Sessions() -> impl IntoView {
     });
     let error = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
+    super::reload_when_back(sessions, refresh, error);
 
     let end_others = move |_| {
         leptos::task::spawn_local(async move {

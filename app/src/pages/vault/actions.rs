@@ -55,26 +55,11 @@ thread_local! {
     static ACTIVE: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
     /// Files whose resume was refused because they changed: "Upload as a new file" sends them.
     static RESTARTS: RefCell<HashMap<u64, File>> = RefCell::new(HashMap::new());
-    /// The vault page on screen, told when Coffer answers again after an outage.
-    static SHOWN: RefCell<Option<(Vault, Session)>> = const { RefCell::new(None) };
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Makes the vault page on screen hear when Coffer answers again (once per page load).
-fn watch_reachability(vault: Vault, session: Session) {
-    SHOWN.with(|s| *s.borrow_mut() = Some((vault, session)));
-    if WATCHING.with(|w| w.replace(true)) {
-        return;
-    }
-    http::on_reachability(|reachable| {
-        if let Some((vault, session)) = SHOWN.with(|s| *s.borrow()).filter(|_| reachable) {
-            back_online(vault, session);
-        }
-    });
-}
-
-/// Coffer answers again: what failed for want of it is tried again, what said so goes away.
-fn back_online(vault: Vault, session: Session) {
+/// Coffer answers again (`crate::pwa::when_server_back`, registered by the vault page): what
+/// failed for want of it is tried again, what said so goes away.
+pub(crate) fn back_online(vault: Vault, session: Session) {
     // `None`: the page that registered is gone.
     let Some(load_error) = vault.load_error.try_get_untracked() else {
         return;
@@ -249,7 +234,6 @@ async fn sort_page(keys: &UnlockedKeys, legacy_allowed: bool, files: &[FileInfo]
 /// once; the rest load, decrypt and join the list (and search) in the background. A newer
 /// refresh supersedes an older one still paging.
 pub fn refresh(vault: Vault, session: Session) {
-    watch_reachability(vault, session);
     let generation = vault.load_generation.get_value() + 1;
     vault.load_generation.set_value(generation);
     let current = move || vault.load_generation.get_value() == generation;

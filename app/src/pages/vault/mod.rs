@@ -151,6 +151,8 @@ fn VaultView() -> impl IntoView {
     let vault = Vault::new();
     provide_context(vault);
     let session = use_session();
+    #[cfg(feature = "hydrate")]
+    crate::pwa::when_server_back(move || actions::back_online(vault, session));
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
