@@ -141,6 +141,17 @@ mod tests {
     }
 
     #[test]
+    fn an_error_answer_decodes_to_the_servers_error() {
+        // What a server function's client does with a non-2xx body (`FromServerFnError::de`,
+        // which also reports that Coffer answered).
+        let body = serde_json::to_vec(&AppError::BadCredentials).unwrap();
+        assert_eq!(AppError::de(Bytes::from(body)), AppError::BadCredentials);
+        let refused = ErrorBody::new(code::RATE_LIMITED, "Too many attempts.");
+        let body = serde_json::to_vec(&refused).unwrap();
+        assert_eq!(AppError::de(Bytes::from(body)), AppError::Refused(refused));
+    }
+
+    #[test]
     fn a_rate_limit_keeps_its_words() {
         let body = ErrorBody::new(
             code::RATE_LIMITED,
