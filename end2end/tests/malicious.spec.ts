@@ -115,11 +115,12 @@ test.describe.serial('a malicious server', () => {
       { sql: 'UPDATE files SET owner_id = ? WHERE id = ?', params: [user(bob).id, fileId] },
     ]);
     await reload(a, '/shared');
-    // Not listed as a share from Bob (nor from anyone else).
-    await expect(a.getByTestId('shared-row').filter({ hasText: report })).toHaveCount(0);
-    await expect(a.getByText(report)).toHaveCount(0);
+    // Not listed as a share from Bob (nor from anyone else). The refused row first: it says the
+    // list has loaded, so the counts of zero below cannot pass before it did.
     const refused = a.getByTestId('refused-share');
     await expect(refused).toHaveCount(1);
+    await expect(a.getByTestId('shared-row').filter({ hasText: report })).toHaveCount(0);
+    await expect(a.getByText(report)).toHaveCount(0);
     await expect(refused).toContainText(`not shared by ${bob} as shown`);
     await expect(refused.getByRole('button', { name: /^Download/ })).toHaveCount(0);
   });

@@ -57,7 +57,8 @@ def main():
                         " SELECT id, 0, 0, 0 FROM users")
             con.execute("UPDATE user_usage SET list_version = list_version + 1")
         except sqlite3.OperationalError as e:
-            if "no such" not in str(e):
+            # An older schema (no user_usage, or no list_version yet): nothing to bump.
+            if "no such" not in str(e) and "has no column" not in str(e):
                 raise
     con.close()
     json.dump({"results": results}, sys.stdout)
