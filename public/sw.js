@@ -22,7 +22,16 @@ const ASSETS = [
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(ASSETS);
+    // Fetched past the HTTP cache (not cache.addAll): a page loading the same Wasm meanwhile
+    // (the user moved on while this installs) writes it to the HTTP cache itself, and two
+    // writers of one large entry made Chromium fail the page's copy (ERR_CACHE_WRITE_FAILURE:
+    // the Wasm never compiled and the page never started). All or nothing, like addAll.
+    const responses = await Promise.all(ASSETS.map(async (url) => {
+      const res = await fetch(url, { cache: 'no-store' });
+      if (!res.ok) throw new Error(`could not fetch ${url} (${res.status})`);
+      return [url, res];
+    }));
+    for (const [url, res] of responses) await cache.put(url, res);
     const shell = await fetch(SHELL_PAGE, { credentials: 'omit', cache: 'no-store' });
     if (!shell.ok) throw new Error(`could not fetch the offline shell (${shell.status})`);
     await cache.put(SHELL_PAGE, shell);

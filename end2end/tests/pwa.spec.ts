@@ -59,6 +59,18 @@ test('the service worker controls the page and Chromium reports no installabilit
   await context.close();
 });
 
+test('a page loaded while the service worker is still installing starts all the same', async ({ page }) => {
+  // The worker's install copies the shell (the Wasm among it) into its cache; a user who moves on
+  // at once loads the same Wasm meanwhile. With both in Chromium's HTTP cache, the page's copy
+  // failed (ERR_CACHE_WRITE_FAILURE) and the page never started.
+  const failed: string[] = [];
+  page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
+  await open(page, '/decrypt');
+  await page.goto('/login');
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  expect(failed.filter((f) => f.includes('/pkg/'))).toEqual([]);
+});
+
 test('offline, the app opens with a banner and the Decrypt page decrypts a .coffer file', async ({ browser }) => {
   const context = await browser.newContext({ acceptDownloads: true });
   await context.addInitScript(noFilePicker);
