@@ -10,9 +10,9 @@ use coffer_domain::DomainError;
 use crate::{
     error::AppError,
     protocol::accounts::{
-        AccountBundle, ApiTokenInfo, ChangePassword, KdfSetup, KeepSpan, KeepUnlocked, NewApiToken,
-        RecoveryReset, RecoverySeal, RegisterRequest, SecondFactorStatus, SessionInfo, TokenScope,
-        TotpSetup,
+        AccountBundle, ApiTokenInfo, ChallengeInfo, ChangePassword, EmailStatus, KdfSetup,
+        KeepSpan, KeepUnlocked, NewApiToken, RecoveryReset, RecoverySeal, RegisterRequest,
+        SecondFactorStatus, SessionInfo, TokenScope, TotpSetup,
     },
 };
 
@@ -97,19 +97,24 @@ mod ctx {
             .map(|(_, v)| v.to_string())
     }
 
-    /// After a passed password proof (or recovery reset): the session, or, for a user with a
-    /// second factor, a challenge (its ticket in a short-lived cookie) and
-    /// `second_factor_required`: no session and no sealed keys until a code passes.
+    /// After a passed password proof (or recovery reset, or a confirmed address): the session,
+    /// or, for a user with a second factor (or without the confirmed address this server
+    /// requires), a challenge (its ticket in a short-lived cookie) and `second_factor_required`
+    /// (or `email_verification_required`): no session and no sealed keys until a code passes.
     pub async fn session_or_challenge(
         domain: &Domain,
         parts: &Parts,
         user_id: i64,
     ) -> Result<(), DomainError> {
+        use crate::protocol::accounts::ChallengePurpose;
         match domain.second_factor_challenge(user_id).await? {
             None => start_session(domain, parts, user_id).await,
-            Some(ticket) => {
+            Some((ticket, purpose)) => {
                 set_cookie(domain.challenge_cookie(Some(&ticket)));
-                Err(DomainError::SecondFactorRequired)
+                Err(match purpose {
+                    ChallengePurpose::SecondFactor => DomainError::SecondFactorRequired,
+                    ChallengePurpose::VerifyEmail => DomainError::EmailVerificationRequired,
+                })
             }
         }
     }
@@ -177,7 +182,8 @@ pub async fn register(request: RegisterRequest) -> Result<AccountBundle, AppErro
             let domain = ctx::domain()?;
             let parts = ctx::parts()?;
             let user_id = domain.register(request, &ctx::client_ip(&parts)).await?;
-            ctx::start_session(&domain, &parts, user_id).await?;
+            // A server that requires a confirmed address asks for the code sent to it first.
+            ctx::session_or_challenge(&domain, &parts, user_id).await?;
             domain.account_bundle(user_id).await
         }
         .await,
@@ -425,11 +431,20 @@ pub async fn login_second_factor(code: String) -> Result<AccountBundle, AppError
             let domain = ctx::domain()?;
             let parts = ctx::parts()?;
             let ticket = ctx::cookie(&parts, domain.challenge_cookie_name());
-            let user_id = domain
+            let (user_id, purpose) = domain
                 .complete_second_factor(ticket.as_deref(), &code)
                 .await?;
             ctx::set_cookie(domain.challenge_cookie(None));
-            ctx::start_session(&domain, &parts, user_id).await?;
+            use crate::protocol::accounts::ChallengePurpose;
+            match purpose {
+                ChallengePurpose::SecondFactor => {
+                    ctx::start_session(&domain, &parts, user_id).await?
+                }
+                // The address is confirmed: a second factor may still follow.
+                ChallengePurpose::VerifyEmail => {
+                    ctx::session_or_challenge(&domain, &parts, user_id).await?
+                }
+            }
             domain.account_bundle(user_id).await
         }
         .await,
@@ -558,6 +573,156 @@ pub async fn lock_device() -> Result<(), AppError> {
             let domain = ctx::domain()?;
             let (_, session) = ctx::session_caller(&domain).await?;
             domain.lock_session(session).await
+        }
+        .await,
+    )
+}
+
+/// What the login waiting in this browser (its ticket in the challenge cookie) asks for.
+#[server(prefix = "/api", endpoint = "login/challenge", input = Json)]
+pub async fn login_challenge() -> Result<ChallengeInfo, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let ticket = ctx::cookie(&parts, domain.challenge_cookie_name());
+            domain.challenge_info(ticket.as_deref()).await
+        }
+        .await,
+    )
+}
+
+/// Sends a (new) code by email for the login waiting in this browser; a login that must
+/// confirm the address may name another `address` first.
+#[server(prefix = "/api", endpoint = "login/challenge/email", input = Json)]
+pub async fn login_challenge_email(address: Option<String>) -> Result<ChallengeInfo, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let ticket = ctx::cookie(&parts, domain.challenge_cookie_name());
+            domain
+                .challenge_send_email(ticket.as_deref(), address.as_deref())
+                .await
+        }
+        .await,
+    )
+}
+
+/// The Account page's view of email.
+#[server(prefix = "/api", endpoint = "email/status", input = Json)]
+pub async fn email_overview() -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.email_status(user_id).await
+        }
+        .await,
+    )
+}
+
+/// Sets the address (unconfirmed) and sends a code to it.
+#[server(prefix = "/api", endpoint = "email/set", input = Json)]
+pub async fn email_set(address: String) -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.email_set(user_id, &address).await
+        }
+        .await,
+    )
+}
+
+/// Sends a new code to the unconfirmed address.
+#[server(prefix = "/api", endpoint = "email/resend", input = Json)]
+pub async fn email_resend() -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.email_resend(user_id).await
+        }
+        .await,
+    )
+}
+
+/// Confirms the address with the code sent to it.
+#[server(prefix = "/api", endpoint = "email/verify", input = Json)]
+pub async fn email_verify(code: String) -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.email_verify(user_id, &code).await
+        }
+        .await,
+    )
+}
+
+/// Removes the address (and codes by email); needs the password.
+#[server(prefix = "/api", endpoint = "email/remove", input = Json)]
+pub async fn email_remove(auth_key: String) -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            domain
+                .email_remove(user_id, auth_key, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
+}
+
+/// Turns codes by email at login on; answers new recovery codes (once) if there were none.
+#[server(prefix = "/api", endpoint = "email/codes/on", input = Json)]
+pub async fn email_codes_on() -> Result<Vec<String>, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            domain.email_codes_on(user_id).await
+        }
+        .await,
+    )
+}
+
+/// Turns codes by email at login off; needs the password.
+#[server(prefix = "/api", endpoint = "email/codes/off", input = Json)]
+pub async fn email_codes_off(auth_key: String) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let parts = ctx::parts()?;
+            let (user_id, _) = ctx::session_caller(&domain).await?;
+            let auth_key = crate::protocol::b64::decode(&auth_key)
+                .map_err(|_| DomainError::invalid("The auth key is malformed."))?;
+            domain
+                .email_codes_off(user_id, auth_key, &ctx::client_ip(&parts))
+                .await
+        }
+        .await,
+    )
+}
+
+/// Whether this Coffer sends mail, and whether it wants a confirmed address before the first
+/// login (for the registration form; no session needed, nothing about any account).
+#[server(prefix = "/api", endpoint = "email/policy", input = Json)]
+pub async fn email_policy() -> Result<EmailStatus, AppError> {
+    ctx::respond(
+        async {
+            let domain = ctx::domain()?;
+            let mail = &domain.settings().mail;
+            Ok(EmailStatus {
+                available: mail.enabled(),
+                required: mail.enabled() && mail.require_email,
+                ..Default::default()
+            })
         }
         .await,
     )

@@ -136,6 +136,12 @@ impl Domain {
         let display = validation::display_username(&req.username);
         let email = validation::normalize_email(req.email.as_deref().unwrap_or(""))
             .map_err(DomainError::Invalid)?;
+        let mail = &self.settings.mail;
+        if email.is_none() && mail.enabled() && mail.require_email {
+            return Err(DomainError::invalid(
+                "This Coffer asks for an email address: enter one (a code will confirm it).",
+            ));
+        }
         if req.auth_key.len() != 32 {
             return Err(DomainError::invalid("The auth key is malformed."));
         }

@@ -52,6 +52,10 @@ pub enum DomainError {
     /// short-lived cookie, never in a body).
     #[error("Enter the 6-digit code from your authenticator app, or one of your recovery codes.")]
     SecondFactorRequired,
+    /// The password proof passed; the login waits for a code sent to the user's address
+    /// (`COFFER_REQUIRE_EMAIL`), with the ticket in the same cookie.
+    #[error("Enter the code Coffer sent to your email address.")]
+    EmailVerificationRequired,
     /// Not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -136,6 +140,7 @@ impl DomainError {
             DomainError::Unauthenticated(failure) => failure.code(),
             DomainError::BadCredentials => code::BAD_CREDENTIALS,
             DomainError::SecondFactorRequired => code::SECOND_FACTOR_REQUIRED,
+            DomainError::EmailVerificationRequired => code::EMAIL_VERIFICATION_REQUIRED,
             DomainError::Forbidden(_) => code::FORBIDDEN,
             DomainError::NotFound(_) | DomainError::LinkUnavailable => code::NOT_FOUND,
             DomainError::WrongPassword => code::WRONG_PASSWORD,
@@ -159,6 +164,7 @@ impl DomainError {
             DomainError::Unauthenticated(_)
             | DomainError::BadCredentials
             | DomainError::SecondFactorRequired
+            | DomainError::EmailVerificationRequired
             | DomainError::WrongPassword => 401,
             DomainError::Forbidden(_) => 403,
             DomainError::NotFound(_) | DomainError::LinkUnavailable => 404,

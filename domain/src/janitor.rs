@@ -28,6 +28,8 @@ pub struct JanitorReport {
     pub dead_links: u64,
     pub stale_attempts: u64,
     pub stale_staging: u64,
+    /// Mail sent or given up a week ago, and codes expired a day ago.
+    pub old_mail: u64,
 }
 
 /// The clean-up task. Cheap to clone.
@@ -79,7 +81,11 @@ impl Janitor {
         )
         .await
         .map_err(|e| format!("purging attempt counters: {e}"))?;
+        let old_mail = crate::mail::purge(&self.domain.db, now)
+            .await
+            .map_err(|e| format!("purging old mail: {e}"))?;
         Ok(JanitorReport {
+            old_mail,
             expired_uploads,
             orphan_blobs,
             expired_grants,
@@ -161,6 +167,7 @@ impl Janitor {
                     dead_links = report.dead_links,
                     stale_attempts = report.stale_attempts,
                     stale_staging = report.stale_staging,
+                    old_mail = report.old_mail,
                     "janitor: cleaned up"
                 ),
                 Ok(_) => {}

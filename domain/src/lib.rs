@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod auth;
 mod clock;
 mod db;
+mod email;
 pub mod entities;
 mod error;
 mod hashing;
@@ -27,6 +28,7 @@ pub mod janitor;
 mod keep;
 mod lifecycle;
 mod limits;
+pub mod mail;
 pub mod second_factor;
 mod secrets;
 mod settings;
@@ -41,8 +43,8 @@ use sea_orm::DatabaseConnection;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthFailure, DomainError, OpenError};
 pub use settings::{
-    AuthSettings, Redacted, S3Config, Settings, StorageConfig, VaultSettings, MAX_PARTS,
-    MAX_PART_BYTES_CEILING, MIN_PART_BYTES,
+    AuthSettings, MailSettings, Redacted, S3Config, Settings, StorageConfig, VaultSettings,
+    MAX_PARTS, MAX_PART_BYTES_CEILING, MIN_PART_BYTES,
 };
 pub use storage::Storage;
 
@@ -56,6 +58,8 @@ pub struct Domain {
     secrets: Arc<secrets::ServerSecrets>,
     hasher: Arc<hashing::Hasher>,
     part_buffers: Arc<vault::PartBuffers>,
+    /// Woken when mail is queued here, so the outbox sends it at once.
+    mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Domain {
@@ -93,6 +97,7 @@ impl Domain {
             secrets: Arc::new(secrets),
             hasher: Arc::new(hasher),
             part_buffers: Arc::new(part_buffers),
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

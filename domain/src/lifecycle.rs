@@ -15,8 +15,8 @@ use sea_orm::{
 
 use crate::{
     entities::{
-        account_records, api_tokens, contacts, files, grants, links, login_challenges,
-        recovery_codes, sessions, upload_parts, uploads, user_usage, users,
+        account_records, api_tokens, contacts, email_codes, files, grants, links, login_challenges,
+        mail_outbox, recovery_codes, sessions, upload_parts, uploads, user_usage, users,
     },
     hashing::{hash_auth_key, verify_auth_key},
     limits::{self, Limit, Take},
@@ -475,6 +475,14 @@ async fn delete_all(
         .await?;
     login_challenges::Entity::delete_many()
         .filter(login_challenges::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    email_codes::Entity::delete_many()
+        .filter(email_codes::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
     sessions::Entity::delete_many()

@@ -11,8 +11,8 @@
 
 use rand::RngCore;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
@@ -21,9 +21,10 @@ use crate::{
     auth::token_hash,
     entities::{login_challenges, recovery_codes, users},
     limits::{self, Limit, Take},
+    mail::MailKind,
     Domain, DomainError,
 };
-use coffer_protocol::accounts::SecondFactorStatus;
+use coffer_protocol::accounts::{ChallengePurpose, SecondFactorStatus};
 
 /// Bytes of a TOTP secret (160 bits, RFC 4226's recommendation).
 const SECRET_LEN: usize = 20;
@@ -138,7 +139,6 @@ impl Domain {
             ));
         };
         limits::reset(&self.db, &key).await?;
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let txn = self.db.begin().await?;
         users::Entity::update_many()
             .col_expr(users::Column::TotpSecret, Expr::value(Some(pending)))
@@ -150,10 +150,19 @@ impl Domain {
             .filter(users::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
-        recovery_codes::Entity::delete_many()
-            .filter(recovery_codes::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await?;
+        let codes = self.replace_recovery_codes(&txn, user_id).await?;
+        txn.commit().await?;
+        Ok(codes)
+    }
+
+    /// Ten new recovery codes for `user_id` (any older ones are gone), to show once.
+    pub(crate) async fn replace_recovery_codes(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: i64,
+    ) -> Result<Vec<String>, DomainError> {
+        self.drop_recovery_codes(db, user_id).await?;
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         for code in &codes {
             recovery_codes::ActiveModel {
                 user_id: Set(user_id),
@@ -161,14 +170,40 @@ impl Domain {
                 used_at: Set(None),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(db)
             .await?;
         }
-        txn.commit().await?;
         Ok(codes)
     }
 
-    /// Turns TOTP off (and drops the recovery codes); needs the password's auth key.
+    /// Removes the user's recovery codes.
+    pub(crate) async fn drop_recovery_codes(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: i64,
+    ) -> Result<(), DomainError> {
+        recovery_codes::Entity::delete_many()
+            .filter(recovery_codes::Column::UserId.eq(user_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Recovery codes the user has not used.
+    pub(crate) async fn recovery_codes_left(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: i64,
+    ) -> Result<u64, DomainError> {
+        Ok(recovery_codes::Entity::find()
+            .filter(recovery_codes::Column::UserId.eq(user_id))
+            .filter(recovery_codes::Column::UsedAt.is_null())
+            .count(db)
+            .await?)
+    }
+
+    /// Turns TOTP off (and drops the recovery codes unless codes by email are on); needs the
+    /// password's auth key.
     pub async fn totp_disable(
         &self,
         user_id: i64,
@@ -194,10 +229,10 @@ impl Domain {
             .filter(users::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
-        recovery_codes::Entity::delete_many()
-            .filter(recovery_codes::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await?;
+        // Codes by email still need them (a way in without the mailbox).
+        if !user.email_login_codes {
+            self.drop_recovery_codes(&txn, user_id).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -208,27 +243,34 @@ impl Domain {
         user_id: i64,
     ) -> Result<SecondFactorStatus, DomainError> {
         let user = self.user_row_for(user_id).await?;
-        let left = recovery_codes::Entity::find()
-            .filter(recovery_codes::Column::UserId.eq(user_id))
-            .filter(recovery_codes::Column::UsedAt.is_null())
-            .count(&self.db)
-            .await?;
+        let left = self.recovery_codes_left(&self.db, user_id).await?;
         Ok(SecondFactorStatus {
             totp: user.totp_secret.is_some(),
             recovery_codes_left: u32::try_from(left).unwrap_or(u32::MAX),
+            email_codes: user.email_login_codes
+                && user.email_verified_at.is_some()
+                && self.settings.mail.enabled(),
         })
     }
 
-    /// After a passed password proof (or recovery reset): `None` when the user has no second
-    /// factor (start the session), or the ticket of a new challenge the code must come with.
+    /// After a passed password proof (or recovery reset, or a confirmed address): `None` when
+    /// nothing more is asked (start the session), or the ticket of a new challenge the code must
+    /// come with, and what it asks for: a second factor, or (`COFFER_REQUIRE_EMAIL`) a code sent
+    /// to the address.
     pub async fn second_factor_challenge(
         &self,
         user_id: i64,
-    ) -> Result<Option<String>, DomainError> {
+    ) -> Result<Option<(String, ChallengePurpose)>, DomainError> {
         let user = self.user_row_for(user_id).await?;
-        if user.totp_secret.is_none() {
-            return Ok(None);
-        }
+        self.open_challenge(&user).await
+    }
+
+    /// A new challenge row; its ticket and id.
+    pub(crate) async fn new_challenge(
+        &self,
+        user_id: i64,
+        purpose: ChallengePurpose,
+    ) -> Result<(String, i64), DomainError> {
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let ticket = hex::encode(raw);
@@ -237,59 +279,46 @@ impl Domain {
             .filter(login_challenges::Column::ExpiresAt.lte(now))
             .exec(&self.db)
             .await?;
-        login_challenges::ActiveModel {
+        let row = login_challenges::ActiveModel {
             token_hash: Set(token_hash(&ticket)),
             user_id: Set(user_id),
             expires_at: Set(now + CHALLENGE_TTL_MS),
+            purpose: Set(crate::email::purpose_str(purpose).into()),
             ..Default::default()
         }
         .insert(&self.db)
         .await?;
-        Ok(Some(ticket))
+        Ok((ticket, row.id))
     }
 
-    /// Completes the login waiting on `ticket` with a TOTP code or a recovery code; returns the
-    /// user's id (the caller starts the session). Wrong codes are limited per account.
+    /// Completes the login waiting on `ticket` with a TOTP code, a code sent by email or a
+    /// recovery code (or, for a login that must confirm the address, the code sent to it);
+    /// returns the user's id and what the challenge was. After a second factor the caller
+    /// starts the session; after a confirmed address it asks again (a second factor may
+    /// follow). Wrong codes are limited per account.
     pub async fn complete_second_factor(
         &self,
         ticket: Option<&str>,
         code: &str,
-    ) -> Result<i64, DomainError> {
-        let expired = || DomainError::Unauthenticated(crate::AuthFailure::Missing);
-        let ticket = ticket.ok_or_else(expired)?;
+    ) -> Result<(i64, ChallengePurpose), DomainError> {
+        let (challenge, user) = self.waiting_login(ticket).await?;
         let now = self.now_ms();
-        let challenge = login_challenges::Entity::find()
-            .filter(login_challenges::Column::TokenHash.eq(token_hash(ticket)))
-            .filter(login_challenges::Column::ExpiresAt.gt(now))
-            .one(&self.db)
-            .await?
-            .ok_or_else(expired)?;
-        let user = self.user_row_for(challenge.user_id).await?;
-        let Some(secret) = user.totp_secret.clone() else {
-            return Err(expired());
-        };
+        let purpose = crate::email::purpose_of(&challenge.purpose);
         let key = format!("2fa:{}", user.id);
         let _attempt = self.take_code_attempt(&key).await?;
         let code = normalize(code);
-        let ok = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-            match matching_step(&secret, &code, self.now_secs()) {
-                // Each step once: the code just used (or an older one) is refused.
-                Some(step) => {
-                    users::Entity::update_many()
-                        .col_expr(users::Column::TotpLastStep, Expr::value(Some(step)))
-                        .filter(users::Column::Id.eq(user.id))
-                        .filter(
-                            sea_orm::Condition::any()
-                                .add(users::Column::TotpLastStep.is_null())
-                                .add(users::Column::TotpLastStep.lt(step)),
-                        )
-                        .exec(&self.db)
-                        .await?
-                        .rows_affected
-                        == 1
-                }
+        let ok = if purpose == ChallengePurpose::VerifyEmail {
+            self.complete_verification(&challenge, &code).await?
+        } else if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+            let by_app = match &user.totp_secret {
+                Some(secret) => self.use_totp_step(&user, secret, &code).await?,
                 None => false,
-            }
+            };
+            by_app
+                || (user.email_login_codes
+                    && self
+                        .use_email_code(user.id, MailKind::Login, Some(challenge.id), &code)
+                        .await?)
         } else {
             recovery_codes::Entity::update_many()
                 .col_expr(recovery_codes::Column::UsedAt, Expr::value(Some(now)))
@@ -302,15 +331,46 @@ impl Domain {
                 == 1
         };
         if !ok {
-            return Err(DomainError::invalid(
-                "That code is not right (or was used already). Try the code your app shows now.",
-            ));
+            return Err(DomainError::invalid(match purpose {
+                ChallengePurpose::VerifyEmail => {
+                    "That code is not right, or it expired. Ask for a new one."
+                }
+                ChallengePurpose::SecondFactor => {
+                    "That code is not right (or was used already). Try the code your app shows \
+                     now, or the newest code by email."
+                }
+            }));
         }
         limits::reset(&self.db, &key).await?;
         login_challenges::Entity::delete_by_id(challenge.id)
             .exec(&self.db)
             .await?;
-        Ok(user.id)
+        Ok((user.id, purpose))
+    }
+
+    /// Spends `code` if it is the user's TOTP code for a step after the last one used.
+    async fn use_totp_step(
+        &self,
+        user: &users::Model,
+        secret: &[u8],
+        code: &str,
+    ) -> Result<bool, DomainError> {
+        let Some(step) = matching_step(secret, code, self.now_secs()) else {
+            return Ok(false);
+        };
+        // Each step once: the code just used (or an older one) is refused.
+        Ok(users::Entity::update_many()
+            .col_expr(users::Column::TotpLastStep, Expr::value(Some(step)))
+            .filter(users::Column::Id.eq(user.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(users::Column::TotpLastStep.is_null())
+                    .add(users::Column::TotpLastStep.lt(step)),
+            )
+            .exec(&self.db)
+            .await?
+            .rows_affected
+            == 1)
     }
 
     /// The cookie that carries a login's second-factor ticket (five minutes, this path only).
@@ -339,7 +399,7 @@ impl Domain {
         }
     }
 
-    async fn take_code_attempt(&self, key: &str) -> Result<limits::Taken, DomainError> {
+    pub(crate) async fn take_code_attempt(&self, key: &str) -> Result<limits::Taken, DomainError> {
         let s = &self.settings.auth;
         let limit = Limit {
             max: s.login_failures_per_account.min(5),

@@ -93,6 +93,19 @@ impl ServerSecrets {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The six-digit code of an email code row with this `nonce`: HMAC-SHA256 under the pepper,
+    /// its first four bytes as a number modulo 10^6. Only the nonce is stored; the outbox
+    /// derives the code when it writes the mail, the check derives it again.
+    pub fn email_code(&self, nonce: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+            .expect("HMAC accepts any key length");
+        mac.update(b"coffer/v2/email-code\0");
+        mac.update(nonce);
+        let out = mac.finalize().into_bytes();
+        let n = u32::from_be_bytes([out[0], out[1], out[2], out[3]]) % 1_000_000;
+        format!("{n:06}")
+    }
+
     /// A hash to verify against when the user does not exist, so unknown users
     /// and wrong passwords take the same time.
     pub fn dummy_auth_hash(&self) -> &str {

@@ -10,6 +10,55 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Sizes, quota and clean-up of the vault.
     pub vault: VaultSettings,
+    /// Email: how mail goes out, and whether a verified address is required.
+    pub mail: MailSettings,
+}
+
+/// How Coffer sends mail (`COFFER_SMTP_URL` and friends). Without an SMTP URL every email
+/// feature is off.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `COFFER_SMTP_URL`: `smtp://host:port` (plain), `smtp://host?tls=required` (STARTTLS),
+    /// `smtps://host` (TLS from the start); `user:password@` for authentication.
+    pub smtp_url: Option<Redacted<String>>,
+    /// `COFFER_MAIL_FROM`: the sender, e.g. `Coffer <coffer@example.com>`.
+    pub from: String,
+    /// `COFFER_REQUIRE_EMAIL`: a verified address before the first login.
+    pub require_email: bool,
+    /// `COFFER_MAIL_RETRY_SECONDS`: the wait after a first failed send; it doubles with each
+    /// further failure (at most ten minutes).
+    pub retry_base: Duration,
+    /// How often the outbox looks for due mail besides being woken by new mail (other
+    /// instances' mail, retries).
+    pub poll_interval: Duration,
+    /// How long a code sent by email stays good.
+    pub code_ttl: Duration,
+    /// Tries before a mail is given up (also when its code has expired).
+    pub max_attempts: u32,
+    /// Longest wait for the SMTP server per send.
+    pub send_timeout: Duration,
+}
+
+impl MailSettings {
+    /// Whether email is set up at all.
+    pub fn enabled(&self) -> bool {
+        self.smtp_url.is_some()
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: "Coffer <coffer@localhost>".into(),
+            require_email: false,
+            retry_base: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(5),
+            code_ttl: Duration::from_secs(15 * 60),
+            max_attempts: 8,
+            send_timeout: Duration::from_secs(20),
+        }
+    }
 }
 
 /// Settings for sessions, tokens and login throttling, taken from the server's config.

@@ -18,6 +18,7 @@ mod m20261215_000007_account_lifecycle;
 mod m20261216_000008_second_factor;
 mod m20261216_000009_keep_unlocked;
 mod m20261217_000010_list_version;
+mod m20261218_000011_email;
 
 /// The migrator the server runs at start-up.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000008_second_factor::Migration),
             Box::new(m20261216_000009_keep_unlocked::Migration),
             Box::new(m20261217_000010_list_version::Migration),
+            Box::new(m20261218_000011_email::Migration),
         ]
     }
 }

@@ -240,6 +240,86 @@ pub struct SecondFactorStatus {
     pub totp: bool,
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
+    /// Codes by email are on: logins ask for one (sent to the verified address).
+    #[serde(default)]
+    pub email_codes: bool,
+}
+
+/// What became of the newest mail Coffer queued for the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailState {
+    /// `verify` (confirms the address) or `login` (a login code).
+    pub kind: String,
+    /// Where it is.
+    pub delivery: MailDelivery,
+    /// Tries so far.
+    pub attempts: u32,
+    /// Seconds until the next try, while it is retrying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_try_in_seconds: Option<u64>,
+    /// Why the last try failed, in words for a person (never an address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where a queued mail is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailDelivery {
+    /// Waiting for its first try.
+    Queued,
+    /// The mail server took it.
+    Sent,
+    /// A try failed; another follows.
+    Retrying,
+    /// Given up (refused, expired, or too many tries).
+    Failed,
+}
+
+/// The Account page's view of email.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailStatus {
+    /// This server can send mail (`COFFER_SMTP_URL` is set); without it the rest is off.
+    pub available: bool,
+    /// This server wants a verified address before the first login.
+    pub required: bool,
+    /// The address, if one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The address was confirmed with a code sent to it.
+    pub verified: bool,
+    /// Codes by email at login are on.
+    pub login_codes: bool,
+    /// The newest mail queued for this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mail: Option<MailState>,
+}
+
+/// What a login waiting after its password proof must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengePurpose {
+    /// A second factor: a TOTP code, a recovery code, or a code sent by email.
+    SecondFactor,
+    /// A code sent to the address (this server requires a verified one).
+    VerifyEmail,
+}
+
+/// `/api/login/challenge`: what the waiting login (its ticket in a cookie) asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeInfo {
+    /// What it waits for.
+    pub purpose: ChallengePurpose,
+    /// An authenticator app's code is accepted.
+    pub totp: bool,
+    /// A code by email is accepted (and can be asked for again).
+    pub email: bool,
+    /// The address the code goes to, partly hidden (`a•••@example.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_hint: Option<String>,
+    /// The newest mail for this login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mail: Option<MailState>,
 }
 
 /// How long a device stays unlocked (chosen at login).

@@ -40,6 +40,9 @@ pub mod code {
     pub const BAD_CREDENTIALS: &str = "bad_credentials";
     /// 401: the password proof passed; the login waits for the second factor (a code).
     pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
+    /// 401: the password proof passed; the login waits for a code sent to the user's address
+    /// (the server requires a verified one).
+    pub const EMAIL_VERIFICATION_REQUIRED: &str = "email_verification_required";
     /// 401: no session or token.
     pub const UNAUTHENTICATED: &str = "unauthenticated";
     /// 401: a session or token that has expired.

@@ -4,7 +4,9 @@
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-pub use coffer_domain::{AuthSettings, Redacted, S3Config, StorageConfig, VaultSettings};
+pub use coffer_domain::{
+    AuthSettings, MailSettings, Redacted, S3Config, StorageConfig, VaultSettings,
+};
 use coffer_domain::{Settings, MAX_PARTS, MAX_PART_BYTES_CEILING, MIN_PART_BYTES};
 
 /// Everything the server needs to start.
@@ -26,6 +28,9 @@ pub struct Config {
     pub vault: VaultSettings,
     /// Timeouts of the HTTP connections.
     pub http: HttpSettings,
+    /// `COFFER_SMTP_URL`, `COFFER_MAIL_FROM`, `COFFER_REQUIRE_EMAIL`,
+    /// `COFFER_MAIL_RETRY_SECONDS`: email.
+    pub mail: MailSettings,
 }
 
 /// How long the server waits for slow clients.
@@ -141,6 +146,7 @@ impl Config {
         Settings {
             auth: self.auth.clone(),
             vault: self.vault.clone(),
+            mail: self.mail.clone(),
         }
     }
 
@@ -311,6 +317,7 @@ impl Config {
         };
         Ok(Config {
             http,
+            mail: mail_settings(&v)?,
             bind,
             storage: storage_config(&v, &data_dir)?,
             vault: vault_settings(&v)?,
@@ -320,6 +327,45 @@ impl Config {
             log_filter: v.get("COFFER_LOG").unwrap_or("info").to_string(),
         })
     }
+}
+
+fn mail_settings(v: &Vars) -> Result<MailSettings, ConfigError> {
+    let d = MailSettings::default();
+    let smtp_url = match v.get("COFFER_SMTP_URL").filter(|u| !u.is_empty()) {
+        None => None,
+        Some(url) if ["smtp://", "smtps://"].iter().any(|s| url.starts_with(s)) => {
+            Some(Redacted::new(url.to_string()))
+        }
+        Some(_) => {
+            return Err(ConfigError {
+                var: "COFFER_SMTP_URL",
+                message: "expected smtp://host[:port] (add ?tls=required for STARTTLS) or \
+                          smtps://host[:port], with user:password@ before the host if the \
+                          server wants a login"
+                    .into(),
+            })
+        }
+    };
+    let require_email = v.flag("COFFER_REQUIRE_EMAIL", d.require_email)?;
+    if require_email && smtp_url.is_none() {
+        return Err(ConfigError {
+            var: "COFFER_REQUIRE_EMAIL",
+            message: "needs COFFER_SMTP_URL: without a mail server no address can be confirmed"
+                .into(),
+        });
+    }
+    let retry = v.positive(
+        "COFFER_MAIL_RETRY_SECONDS",
+        d.retry_base.as_secs(),
+        "seconds",
+    )?;
+    Ok(MailSettings {
+        smtp_url,
+        from: v.get("COFFER_MAIL_FROM").unwrap_or(&d.from).to_string(),
+        require_email,
+        retry_base: Duration::from_secs(retry),
+        ..d
+    })
 }
 
 fn storage_config(v: &Vars, data_dir: &std::path::Path) -> Result<StorageConfig, ConfigError> {

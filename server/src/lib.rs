@@ -24,7 +24,7 @@ use axum::{
     Router,
 };
 use coffer_app::{shell, App};
-use coffer_domain::{janitor::Janitor, Clock, Domain};
+use coffer_domain::{janitor::Janitor, mail::Outbox, Clock, Domain};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
@@ -200,6 +200,9 @@ pub async fn build(
 ) -> Result<Router, StartError> {
     let domain = open_domain(config, clock).await?;
     tokio::spawn(Janitor::new(domain.clone()).run_every(config.vault.janitor_interval));
+    if let Some(outbox) = Outbox::new(domain.clone()).map_err(StartError::Other)? {
+        tokio::spawn(outbox.run());
+    }
     Ok(router(
         leptos_options,
         domain,

@@ -11,6 +11,8 @@ pub struct Model {
     pub token_hash: String,
     pub user_id: i64,
     pub expires_at: i64,
+    /// `second_factor` or `verify_email`.
+    pub purpose: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,12 @@ pub struct Model {
     /// Normalized (NFKC, lower case); unique.
     pub username: String,
     pub display_name: String,
+    /// The user's email address, if they gave one (never logged).
     pub email: Option<String>,
+    /// When `email` was confirmed by a code sent to it.
+    pub email_verified_at: Option<i64>,
+    /// The user asked for a code by email at every login (a second factor).
+    pub email_login_codes: bool,
     /// Argon2id PHC string of the client's auth key (never the key itself).
     pub auth_hash: String,
     pub kdf_salt: Vec<u8>,
