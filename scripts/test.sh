@@ -83,13 +83,19 @@ SERVER_BIN="${CARGO_TARGET_DIR}/debug/coffer-server"
 SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
 [ -d "$SITE_ROOT/pkg" ] || die "cargo leptos build did not produce $SITE_ROOT/pkg"
 [ -x "$SERVER_BIN" ] || die "cargo leptos build did not produce $SERVER_BIN"
+# A real SMTP server on loopback (aiosmtpd) takes the suite's mail into a maildir the specs read.
+SMTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+python3 -m aiosmtpd -n -l "127.0.0.1:${SMTP_PORT}" -c aiosmtpd.handlers.Mailbox "$WORK/mail" \
+    >"$WORK/smtp.log" 2>&1 &
+SMTP_PID=$!
 # Every browser of the suite comes from 127.0.0.1 and it registers and logs in many accounts:
 # the per-client limits (tested in server/tests) would stop it half-way.
 LEPTOS_SITE_ROOT="$SITE_ROOT" COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$WORK/data" COFFER_LOG="info,tower_http=debug" \
     COFFER_REGISTRATIONS_PER_IP=1000 COFFER_LOGIN_FAILURES_PER_IP=1000 \
+    COFFER_SMTP_URL="smtp://127.0.0.1:${SMTP_PORT}" COFFER_MAIL_FROM="Coffer <coffer@coffer.test>" \
     "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
-cleanup() { kill "$SERVER_PID" 2>/dev/null || true; stop_s3; }
+cleanup() { kill "$SERVER_PID" "$SMTP_PID" 2>/dev/null || true; stop_s3; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1 && break
@@ -101,7 +107,7 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
     cd end2end
     COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
         COFFER_E2E_SITE_ROOT="$SITE_ROOT" COFFER_E2E_DATA_DIR="$WORK/data" \
-        COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
+        COFFER_E2E_MAILDIR="$WORK/mail" COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
 ) 2>&1 | tee "$WORK/playwright.log" || {
     # CI shows only the end of the output: the server's warnings first, then Playwright's own
     # summary (which tests failed, and why) last.
@@ -113,8 +119,8 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
 }
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
-step "zero-knowledge check: no password, recovery key, file key or file name/content marker in the database, blobs or log"
-for label in password 'recovery key' marker 'file key' 'link secret' 'link password'; do
+step "zero-knowledge check: no password, recovery key, file key, email code or file name/content marker in the database, blobs or log"
+for label in password 'recovery key' marker 'file key' 'link secret' 'link password' 'email code'; do
     grep -q "\"label\": *\"$label\"" "$SECRETS" || die "the e2e run recorded no '$label' to search for"
 done
 python3 scripts/zero-knowledge-check.py "$SECRETS" "$WORK/data" "$SERVER_LOG"

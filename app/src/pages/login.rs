@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use coffer_crypto::PasswordKeys;
 
+use super::code_step::CodeStep;
 use crate::{
     api, browser,
     components::{explain, ErrorMessage},
@@ -35,6 +36,7 @@ pub fn LoginPage() -> impl IntoView {
     // thread panics there (and ends the page's response half-way).
     let pending = StoredValue::new(None::<Arc<PasswordKeys>>);
     let awaiting_code = RwSignal::new(false);
+    let asked = RwSignal::new(0u32);
     let code = RwSignal::new(String::new());
     let keep = RwSignal::new(false);
     let span = RwSignal::new("day".to_string());
@@ -62,7 +64,7 @@ pub fn LoginPage() -> impl IntoView {
             }
             let typed = code.get_untracked();
             if typed.trim().is_empty() {
-                error.set(Some("Enter the code from your authenticator app.".into()));
+                error.set(Some("Enter the code.".into()));
                 return;
             }
             let Some(keys) = pending.get_value() else {
@@ -97,6 +99,11 @@ pub fn LoginPage() -> impl IntoView {
                         awaiting_code.set(false);
                         error.set(Some("That took too long. Log in again.".into()));
                     }
+                    // The address is confirmed; now the second factor.
+                    Err(e) if asks_code(&e) => {
+                        code.set(String::new());
+                        asked.update(|n| *n += 1);
+                    }
                     Err(e) => error.set(Some(explain(session, e))),
                 }
             });
@@ -125,7 +132,7 @@ pub fn LoginPage() -> impl IntoView {
                 busy.set(Some("Logging in…"));
                 let auth_key = b64::encode(keys.auth_key().as_bytes());
                 let bundle = match api::login(name.clone(), auth_key).await {
-                    Err(e) if e.code() == code::SECOND_FACTOR_REQUIRED => {
+                    Err(e) if asks_code(&e) => {
                         pending.set_value(Some(keys));
                         return Ok(None);
                     }
@@ -148,6 +155,7 @@ pub fn LoginPage() -> impl IntoView {
                 }
                 Ok(None) => {
                     password.set(String::new());
+                    asked.update(|n| *n += 1);
                     awaiting_code.set(true);
                 }
                 Err(e) => error.set(Some(explain(session, e))),
@@ -161,11 +169,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Log in"</h1>
             <form on:submit=on_code novalidate hidden=move || !awaiting_code.get()
                 data-testid="second-factor">
-                <p>"Two-step login is on for this account. Enter the 6-digit code your \
-                    authenticator app shows now, or one of your recovery codes."</p>
-                <label for="login-code">"Code"</label>
-                <input id="login-code" name="code" type="text" autocomplete="one-time-code"
-                    autocapitalize="characters" spellcheck="false" required bind:value=code/>
+                <CodeStep active=awaiting_code asked code error id="login-code"/>
                 <SubmitRow error busy label="Continue"/>
             </form>
             <form on:submit=on_submit novalidate hidden=move || awaiting_code.get()>
@@ -367,4 +371,10 @@ pub fn Progress(busy: RwSignal<Option<&'static str>>) -> impl IntoView {
             {move || busy.get().unwrap_or_default()}
         </p>
     }
+}
+
+/// Whether the server answered that the login waits for a code (a second factor, or a code sent
+/// to the address), its ticket in a cookie.
+pub(crate) fn asks_code(e: &AppError) -> bool {
+    e.code() == code::SECOND_FACTOR_REQUIRED || e.code() == code::EMAIL_VERIFICATION_REQUIRED
 }

@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod code_step;
 mod decrypt;
 mod landing;
 mod link;

@@ -7,7 +7,8 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 
 use super::{
-    login::SubmitRow,
+    code_step::CodeStep,
+    login::{asks_code, SubmitRow},
     register::{new_password_problem, RecoveryScreen},
 };
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::{
     components::{explain, use_gate},
     error::AppError,
     keyring,
-    protocol::{accounts::AccountBundle, code},
+    protocol::accounts::AccountBundle,
     session::use_session,
 };
 
@@ -45,6 +46,7 @@ pub fn RecoverPage() -> impl IntoView {
     // Sync storage (Arc), not `new_local`: see the login page.
     let pending = StoredValue::new(None::<Arc<Pending>>);
     let awaiting_code = RwSignal::new(false);
+    let asked = RwSignal::new(0u32);
     let code = RwSignal::new(String::new());
 
     // The server's answer must open to the very key the recovery key opened; then the new
@@ -92,6 +94,10 @@ pub fn RecoverPage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(()) => pending.set_value(None),
+                Err(e) if asks_code(&e) => {
+                    code.set(String::new());
+                    asked.update(|n| *n += 1);
+                }
                 Err(e) => error.set(Some(explain(session, e))),
             }
         });
@@ -143,7 +149,7 @@ pub fn RecoverPage() -> impl IntoView {
                 });
                 match api::reset_with_recovery_key(reset.request).await {
                     Ok(bundle) => finish(name.clone(), bundle, &p).map(|()| false),
-                    Err(e) if e.code() == code::SECOND_FACTOR_REQUIRED => {
+                    Err(e) if asks_code(&e) => {
                         pending.set_value(Some(p));
                         Ok(true)
                     }
@@ -157,6 +163,7 @@ pub fn RecoverPage() -> impl IntoView {
                     password.set(String::new());
                     confirm.set(String::new());
                     recovery.set(String::new());
+                    asked.update(|n| *n += 1);
                     awaiting_code.set(true);
                 }
                 Ok(false) => {}
@@ -174,11 +181,8 @@ pub fn RecoverPage() -> impl IntoView {
                 your files"</strong>", not even whoever runs this Coffer: they never had the keys."</p>
             <form on:submit=on_code novalidate hidden=move || !awaiting_code.get()
                 data-testid="second-factor">
-                <p>"Your new password is set. Two-step login is on for this account: enter the \
-                    6-digit code your authenticator app shows now, or one of your recovery codes."</p>
-                <label for="recover-code">"Code"</label>
-                <input id="recover-code" name="code" type="text" autocomplete="one-time-code"
-                    autocapitalize="characters" spellcheck="false" required bind:value=code/>
+                <CodeStep active=awaiting_code asked code error id="recover-code"
+                    intro="Your new password is set."/>
                 <SubmitRow error busy label="Continue"/>
             </form>
             <form on:submit=on_submit novalidate hidden=move || awaiting_code.get()>

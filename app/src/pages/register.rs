@@ -2,11 +2,16 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use super::login::SubmitRow;
+use std::sync::Arc;
+
+use super::{
+    code_step::CodeStep,
+    login::{asks_code, SubmitRow},
+};
 use crate::{
     api, browser,
     components::{explain, use_gate, CopyButton},
-    keyring,
+    keyring::{self, UnlockedKeys},
     protocol::validation,
     session::use_session,
 };
@@ -27,6 +32,72 @@ pub fn RegisterPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
+    // A Coffer that requires a confirmed address: the account is made, and the session waits
+    // for the code sent to it; the new keys wait here (sync storage: see the login page).
+    let pending = StoredValue::new(None::<Arc<(String, UnlockedKeys)>>);
+    let awaiting_code = RwSignal::new(false);
+    let asked = RwSignal::new(0u32);
+    let code = RwSignal::new(String::new());
+    let policy = LocalResource::new(api::email_policy);
+    let email_wanted = move || {
+        policy
+            .get()
+            .and_then(|p| p.ok())
+            .map(|p| (p.available, p.required))
+            .unwrap_or((true, false))
+    };
+
+    // The account exists and its session started: unlock, then the recovery key's screen.
+    let finish = move |name: String, recovery_key: String, keys: UnlockedKeys| {
+        browser::remember_username(&name);
+        password.set(String::new());
+        confirm.set(String::new());
+        code.set(String::new());
+        session.unlock(keys);
+        // The screen outlives this page (which the gate takes down): it owns copies.
+        let username = name.trim().to_string();
+        gate.hold(move || {
+            view! { <RecoveryScreen key=recovery_key.clone() username=username.clone()/> }
+                .into_any()
+        });
+    };
+
+    let on_code = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let typed = code.get_untracked();
+        if typed.trim().is_empty() {
+            error.set(Some("Enter the code.".into()));
+            return;
+        }
+        let Some(held) = pending.get_value() else {
+            awaiting_code.set(false);
+            return;
+        };
+        let name = username.get_untracked();
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            busy.set(Some("Checking the code…"));
+            let result = api::login_second_factor(typed).await;
+            busy.set(None);
+            match result {
+                Ok(_) => {
+                    pending.set_value(None);
+                    // The only holder now (the stored copy is gone).
+                    if let Ok((recovery_key, keys)) = Arc::try_unwrap(held) {
+                        finish(name, recovery_key, keys);
+                    }
+                }
+                Err(e) if asks_code(&e) => {
+                    code.set(String::new());
+                    asked.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(explain(session, e))),
+            }
+        });
+    };
 
     let strength = Memo::new(move |_| {
         let pw = password.get();
@@ -67,24 +138,25 @@ pub fn RegisterPage() -> impl IntoView {
                     &mut rand_core::OsRng,
                 )?;
                 busy.set(Some("Creating your account…"));
-                api::register(reg.request).await?;
-                Ok::<_, crate::error::AppError>((reg.recovery_key, reg.keys))
+                let key = reg.recovery_key.to_display().to_string();
+                match api::register(reg.request).await {
+                    Ok(_) => Ok::<_, crate::error::AppError>(Some((key, reg.keys))),
+                    Err(e) if asks_code(&e) => {
+                        pending.set_value(Some(Arc::new((key, reg.keys))));
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             .await;
             busy.set(None);
             match result {
-                Ok((recovery_key, keys)) => {
-                    browser::remember_username(&name);
+                Ok(Some((recovery_key, keys))) => finish(name, recovery_key, keys),
+                Ok(None) => {
                     password.set(String::new());
                     confirm.set(String::new());
-                    session.unlock(keys);
-                    // The screen outlives this page (which the gate takes down): it owns copies.
-                    let key = recovery_key.to_display().to_string();
-                    let username = name.trim().to_string();
-                    gate.hold(move || {
-                        view! { <RecoveryScreen key=key.clone() username=username.clone()/> }
-                            .into_any()
-                    });
+                    asked.update(|n| *n += 1);
+                    awaiting_code.set(true);
                 }
                 Err(e) => error.set(Some(explain(session, e))),
             }
@@ -95,14 +167,29 @@ pub fn RegisterPage() -> impl IntoView {
         <Title text="Create an account · Coffer"/>
         <section class="card narrow">
             <h1>"Create your account"</h1>
-            <form on:submit=on_submit novalidate>
+            <form on:submit=on_code novalidate hidden=move || !awaiting_code.get()
+                data-testid="second-factor">
+                <CodeStep active=awaiting_code asked code error id="reg-code"
+                    intro="Your account is made."/>
+                <SubmitRow error busy label="Continue"/>
+            </form>
+            <form on:submit=on_submit novalidate hidden=move || awaiting_code.get()>
                 <label for="reg-username">"Username"</label>
                 <input id="reg-username" name="username" type="text" autocomplete="username"
                     autocapitalize="none" spellcheck="false" required minlength="3" maxlength="64"
                     aria-describedby="reg-username-help" bind:value=username/>
                 <p id="reg-username-help" class="help">"3 to 64 letters, digits, '.', '_' or '-'."</p>
-                <label for="reg-email">"E-mail " <span class="muted">"(optional)"</span></label>
-                <input id="reg-email" name="email" type="email" autocomplete="email" bind:value=email/>
+                <div hidden=move || !email_wanted().0>
+                    <label for="reg-email">"E-mail " <span class="muted">{move || {
+                        if email_wanted().1 {
+                            "(required: a code sent to it confirms it)"
+                        } else {
+                            "(optional)"
+                        }
+                    }}</span></label>
+                    <input id="reg-email" name="email" type="email" autocomplete="email"
+                        bind:value=email/>
+                </div>
                 <label for="reg-password">"Password"</label>
                 <input id="reg-password" name="password" type="password" autocomplete="new-password"
                     required aria-describedby="reg-strength" bind:value=password/>

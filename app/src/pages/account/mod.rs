@@ -1,7 +1,10 @@
 mod delete;
+mod email;
 mod password;
 mod sessions;
 mod two_step;
+
+pub(crate) use email::{in_flight, mail_words};
 
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
@@ -53,6 +56,7 @@ fn AccountDetails() -> impl IntoView {
         </section>
         <password::ChangePassword/>
         <two_step::TwoStep/>
+        <email::Email/>
         <sessions::Sessions/>
         <ApiTokens/>
         <delete::DeleteAccount/>

@@ -26,7 +26,11 @@ pub(super) fn TwoStep() -> impl IntoView {
             <h2 id="two-step-title">"Two-step login"</h2>
             <p class="muted">"With it on, logging in needs your password and a code from an \
                 authenticator app on your phone, so a leaked password alone is not enough."</p>
-            {move || fresh_codes.get().map(|codes| view! { <RecoveryCodes codes fresh_codes/> })}
+            {move || fresh_codes.get().map(|codes| view! {
+                <RecoveryCodes codes fresh_codes
+                    intro="Two-step login is on. Save these recovery codes now: each works once \
+                        if your phone is lost. They are not shown again."/>
+            })}
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -125,17 +129,21 @@ fn TurnOn(refresh: RwSignal<u32>, fresh_codes: RwSignal<Option<Vec<String>>>) ->
 
 /// The ten recovery codes, once: copy or download, then say they are saved.
 #[component]
-fn RecoveryCodes(codes: Vec<String>, fresh_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+pub(super) fn RecoveryCodes(
+    codes: Vec<String>,
+    fresh_codes: RwSignal<Option<Vec<String>>>,
+    /// What was turned on, and what the codes are for.
+    intro: &'static str,
+) -> impl IntoView {
     let text = codes.join("\n");
     let file = format!(
         "Coffer two-step login recovery codes\n\n{text}\n\nEach works once, in place of a code \
-         from your authenticator app.\n"
+         from your authenticator app or by email.\n"
     );
     let download = move |_| browser::download_text("coffer-recovery-codes.txt", &file);
     view! {
         <div class="notice" role="status" data-testid="recovery-codes">
-            <p><strong>"Two-step login is on."</strong>" Save these recovery codes now: each \
-                works once if your phone is lost. They are not shown again."</p>
+            <p>{intro}</p>
             <ul class="codes" id="recovery-codes-list">
                 {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
             </ul>
