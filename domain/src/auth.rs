@@ -207,7 +207,6 @@ impl Domain {
         }
     }
 
-    /// Starts a session for `user_id` and returns its token.
     /// Starts a session for `user_id` and returns its token. Beyond `max_sessions_per_user`,
     /// the user's oldest sessions end.
     pub async fn create_session(
@@ -218,7 +217,10 @@ impl Domain {
     ) -> Result<String, DomainError> {
         let (token, hash) = new_token();
         let now = self.now_ms();
-        sessions::ActiveModel {
+        // `Entity::insert`, not `ActiveModel::insert`: the latter reads the row back, and a
+        // parallel login's clean-up below may already have ended it (it is over the cap), which
+        // made the read fail and this login answer 500.
+        sessions::Entity::insert(sessions::ActiveModel {
             client_ip: Set(Some(client_ip.chars().take(64).collect())),
             user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
             token_hash: Set(hash),
@@ -228,8 +230,8 @@ impl Domain {
             idle_expires_at: Set(now.saturating_add(ms(self.settings.auth.session_idle))),
             absolute_expires_at: Set(now.saturating_add(ms(self.settings.auth.session_absolute))),
             ..Default::default()
-        }
-        .insert(&self.db)
+        })
+        .exec(&self.db)
         .await?;
         self.end_sessions_beyond_cap(user_id).await?;
         Ok(token)

@@ -76,6 +76,25 @@ pub(crate) async fn take(
     now: i64,
 ) -> Result<Take, DbErr> {
     let key = key_of(key);
+    // A successful try elsewhere may [`reset`] the key (delete its row) between the insert and
+    // the update below: the update then finds no row, which is not "the limit is reached". Take
+    // it again; a row that keeps vanishing is waited out for a second.
+    for _ in 0..3 {
+        if let Some(outcome) = take_once(db, &key, limit, now).await? {
+            return Ok(outcome);
+        }
+    }
+    Ok(Take::Wait(1))
+}
+
+/// One try of [`take`]: `None` when the row vanished meanwhile.
+async fn take_once(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: Limit,
+    now: i64,
+) -> Result<Option<Take>, DbErr> {
+    let key = key.to_string();
     let window = ms(limit.window);
     attempts::Entity::insert(attempts::ActiveModel {
         key: Set(key.clone()),
@@ -116,14 +135,17 @@ pub(crate) async fn take(
         .exec(db)
         .await?;
     if taken.rows_affected == 1 {
-        return Ok(Take::Taken(Taken { key, at: now }));
+        return Ok(Some(Take::Taken(Taken { key, at: now })));
     }
-    let start = attempts::Entity::find_by_id(key)
-        .one(db)
-        .await?
-        .map_or(now, |row| row.window_start);
-    let wait_ms = start.saturating_add(window).saturating_sub(now).max(1000);
-    Ok(Take::Wait((wait_ms as u64).div_ceil(1000)))
+    let Some(row) = attempts::Entity::find_by_id(key).one(db).await? else {
+        return Ok(None);
+    };
+    let wait_ms = row
+        .window_start
+        .saturating_add(window)
+        .saturating_sub(now)
+        .max(1000);
+    Ok(Some(Take::Wait((wait_ms as u64).div_ceil(1000))))
 }
 
 /// Gives back an attempt (the try was fine), unless its window has ended since.

@@ -153,7 +153,12 @@ pub fn router(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
                 tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
-            }),
+            })
+            // A 5xx is a warning here: `503 busy` is the server pacing a burst as designed,
+            // and a real failure is logged at ERROR, with its cause, where it happened.
+            .on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN),
+            ),
         )
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)

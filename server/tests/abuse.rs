@@ -26,6 +26,7 @@ on_every_database!(
     a_full_hashing_queue_answers_503_with_retry_after_and_nothing_else_fails,
     a_burst_of_wrong_logins_is_checked_exactly_the_limits_number_of_times,
     sessions_beyond_the_cap_end_oldest_first,
+    a_burst_of_correct_logins_past_the_session_cap_all_get_in,
     kdf_params_are_limited_per_client_for_known_and_unknown_names_alike,
     parts_beyond_the_buffer_budget_are_refused_with_503_until_room_is_made,
     once_the_global_buffer_budget_is_spent_every_user_waits,
@@ -124,6 +125,36 @@ async fn sessions_beyond_the_cap_end_oldest_first(b: Backend) {
         alive.push(s.account(cookie).await.is_some());
     }
     assert_eq!(alive, [false, false, true, true, true]);
+}
+
+async fn a_burst_of_correct_logins_past_the_session_cap_all_get_in(b: Backend) {
+    // Each login inserts its session and ends the oldest beyond the cap: a parallel login's
+    // clean-up may end this one's session at once (it is over the cap), which must not turn
+    // this login into a 500 (the bench saw "Failed to find inserted item").
+    let s = TestServer::start(b, |c| {
+        c.auth.max_sessions_per_user = 1;
+        c.auth.login_failures_per_ip = 1000;
+        c.auth.login_failures_per_account = 1000;
+        c.auth.hash_queue = 200;
+    })
+    .await;
+    s.register_ok("crowd", PASSWORD).await;
+    let kdf = s
+        .post("/api/kdf-params", json!({ "username": "crowd" }), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys = coffer_app::keyring::derive_keys(PASSWORD, &kdf).unwrap();
+    let body = json!({
+        "username": "crowd",
+        "auth_key": coffer_protocol::b64::encode(keys.auth_key().as_bytes()),
+    });
+    let burst = (0..24).map(|_| s.post("/api/login", body.clone(), None));
+    for res in futures_util::future::join_all(burst).await {
+        let status = res.status();
+        assert_eq!(status, StatusCode::OK, "{}", res.text().await.unwrap());
+    }
 }
 
 async fn kdf_params_are_limited_per_client_for_known_and_unknown_names_alike(b: Backend) {

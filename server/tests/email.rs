@@ -96,7 +96,11 @@ impl Drop for MailSink {
 fn delivery_count(file: &Path) -> u64 {
     let name = file.file_name().unwrap().to_string_lossy();
     let q = name.split('Q').nth(1).unwrap_or_default();
-    q.split('.').next().unwrap_or_default().parse().unwrap_or(u64::MAX)
+    q.split('.')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(u64::MAX)
 }
 
 fn free_port() -> u16 {
