@@ -153,7 +153,27 @@ pub fn prepare_password_change(
     rng: &mut impl CryptoRngCore,
 ) -> Result<ChangePassword, AppError> {
     let (kdf, new) = new_password_keys(new_password, rng)?;
-    Ok(ChangePassword {
+    Ok(prepare_password_change_with_keys(
+        keys,
+        old,
+        kdf,
+        &new,
+        revoke_tokens,
+        rng,
+    ))
+}
+
+/// [`prepare_password_change`] with the new password's keys derived by the caller (the browser
+/// derives them in its KDF worker, off the page's thread) under `kdf`, a fresh [`new_kdf`].
+pub fn prepare_password_change_with_keys(
+    keys: &UnlockedKeys,
+    old: &PasswordKeys,
+    kdf: KdfSetup,
+    new: &PasswordKeys,
+    revoke_tokens: bool,
+    rng: &mut impl CryptoRngCore,
+) -> ChangePassword {
+    ChangePassword {
         old_auth_key: old.auth_key().as_bytes().to_vec(),
         new_auth_key: new.auth_key().as_bytes().to_vec(),
         kdf,
@@ -163,7 +183,7 @@ pub fn prepare_password_change(
             rng,
         ),
         revoke_tokens,
-    })
+    }
 }
 
 /// Opens the account key with the recovery key as the user typed it. A key with a typo is told
@@ -205,8 +225,28 @@ pub fn prepare_recovery_reset(
     rng: &mut impl CryptoRngCore,
 ) -> Result<PreparedReset, AppError> {
     let (kdf, password_keys) = new_password_keys(new_password, rng)?;
+    Ok(prepare_recovery_reset_with_keys(
+        username,
+        account_key,
+        format,
+        kdf,
+        password_keys,
+        rng,
+    ))
+}
+
+/// [`prepare_recovery_reset`] with the new password's keys derived by the caller (in the
+/// browser's KDF worker) under `kdf`, a fresh [`new_kdf`].
+pub fn prepare_recovery_reset_with_keys(
+    username: &str,
+    account_key: &AccountKey,
+    format: AccountFormat,
+    kdf: KdfSetup,
+    password_keys: PasswordKeys,
+    rng: &mut impl CryptoRngCore,
+) -> PreparedReset {
     let recovery_key = RecoveryKey::generate(rng);
-    Ok(PreparedReset {
+    PreparedReset {
         request: RecoveryReset {
             username: username.to_string(),
             account_proof: account_key.proof().to_vec(),
@@ -225,13 +265,32 @@ pub fn prepare_recovery_reset(
         },
         recovery_key,
         password_keys,
-    })
+    }
 }
 
 /// Whether `keys` hold `account_key` (after a reset: the bundle the server answered with must
 /// open to the very key the recovery key opened, or the server swapped it).
 pub fn holds_account_key(keys: &UnlockedKeys, account_key: &AccountKey) -> bool {
     keys.account_key.proof()[..] == account_key.proof()[..]
+}
+
+/// The bundle a server answered a reset with, accepted only if it opens under the new
+/// password's keys to the very account key the recovery key opened: a server that answers with
+/// keys of its choosing (another account key, another identity) is refused, and nothing of the
+/// user's is opened with them.
+pub fn accept_reset_bundle(
+    bundle: &AccountBundle,
+    password_keys: &PasswordKeys,
+    account_key: &AccountKey,
+) -> Result<UnlockedKeys, AppError> {
+    let keys = unlock(bundle, password_keys)?;
+    if !holds_account_key(&keys, account_key) {
+        return Err(AppError::invalid(
+            "The server answered with keys that are not your account's. Your files were not \
+             opened; tell whoever runs this Coffer.",
+        ));
+    }
+    Ok(keys)
 }
 
 /// Opens the sealed bundle with keys derived from the password.
@@ -382,8 +441,30 @@ mod tests {
         let mut bundle = bundle_of(&reg);
         bundle.kdf = reset.request.kdf.clone();
         bundle.sealed_account_key = reset.request.sealed_account_key_password.clone();
-        let keys = unlock(&bundle, &reset.password_keys).unwrap();
+        let keys = accept_reset_bundle(&bundle, &reset.password_keys, &account_key).unwrap();
         assert!(holds_account_key(&keys, &account_key));
+
+        // A hostile server answers with an account of its own making, sealed under the very
+        // password keys the browser just derived (more than a server can do: it never sees
+        // them): refused. And with the seal the browser sent replaced by another: refused.
+        let theirs = prepare_registration("dave", "", "brand new password", &mut rng).unwrap();
+        let mut swapped = bundle_of(&theirs);
+        swapped.kdf = reset.request.kdf.clone();
+        swapped.sealed_account_key = theirs.keys.account_key.seal_under_password(
+            reset.password_keys.kek(),
+            format,
+            &mut rng,
+        );
+        let refused = accept_reset_bundle(&swapped, &reset.password_keys, &account_key);
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("not your account's")),
+            "a swapped account key is refused"
+        );
+        let mut resealed = bundle.clone();
+        resealed.sealed_account_key = theirs.request.sealed_account_key_password.clone();
+        assert!(accept_reset_bundle(&resealed, &reset.password_keys, &account_key).is_err());
         let json = serde_json::to_string(&reset.request).unwrap();
         assert!(!json.contains(reset.recovery_key.to_display().as_str()));
         assert!(!json.contains("brand new password"));

@@ -18,7 +18,6 @@ use coffer_crypto::{AccountKey, PasswordKeys, RecoveryKey};
 use crate::{
     api, browser,
     components::{explain, use_gate},
-    error::AppError,
     keyring,
     protocol::accounts::AccountBundle,
     session::use_session,
@@ -52,13 +51,7 @@ pub fn RecoverPage() -> impl IntoView {
     // The server's answer must open to the very key the recovery key opened; then the new
     // recovery key is shown until the user says it is saved.
     let finish = move |name: String, bundle: AccountBundle, p: &Pending| {
-        let keys = keyring::unlock(&bundle, &p.password_keys)?;
-        if !keyring::holds_account_key(&keys, &p.account_key) {
-            return Err(AppError::invalid(
-                "The server answered with keys that are not your account's. Your files \
-                 were not opened; tell whoever runs this Coffer.",
-            ));
-        }
+        let keys = keyring::accept_reset_bundle(&bundle, &p.password_keys, &p.account_key)?;
         browser::remember_username(&name);
         recovery.set(String::new());
         password.set(String::new());
@@ -133,14 +126,17 @@ pub fn RecoverPage() -> impl IntoView {
                 let seal = api::recovery_key(name.clone()).await?;
                 let (account_key, format) = keyring::open_with_recovery(&typed, &seal)?;
                 busy.set(Some("Deriving keys from your new password…"));
-                browser::next_paint().await;
-                let reset = keyring::prepare_recovery_reset(
+                // In the KDF worker: the page stays responsive.
+                let kdf = keyring::new_kdf(&mut rand_core::OsRng);
+                let password_keys = browser::derive_keys(&pw, &kdf).await?;
+                let reset = keyring::prepare_recovery_reset_with_keys(
                     &name,
                     &account_key,
                     format,
-                    &pw,
+                    kdf,
+                    password_keys,
                     &mut rand_core::OsRng,
-                )?;
+                );
                 busy.set(Some("Setting your new password…"));
                 let p = Arc::new(Pending {
                     account_key,

@@ -9,6 +9,7 @@ use crate::{
     error::AppError,
     keyring,
     pages::{login::Progress, register::new_password_problem},
+    protocol::validation,
     session::use_session,
 };
 
@@ -55,19 +56,23 @@ pub(super) fn ChangePassword() -> impl IntoView {
                 let bundle = api::current_account()
                     .await?
                     .ok_or_else(|| AppError::Unauthorized("Log in again.".into()))?;
-                let old_keys = keyring::derive_keys(&old, &bundle.kdf)?;
+                // Both derivations run in the KDF worker: the page stays responsive.
+                let old_keys = browser::derive_keys(&old, &bundle.kdf).await?;
                 if keyring::unlock(&bundle, &old_keys).is_err() {
                     return Err(AppError::invalid("The current password is not right."));
                 }
                 busy.set(Some("Deriving keys from your new password…"));
-                browser::next_paint().await;
-                let request = keyring::prepare_password_change(
+                validation::check_password_length(&new).map_err(AppError::Invalid)?;
+                let kdf = keyring::new_kdf(&mut rand_core::OsRng);
+                let new_keys = browser::derive_keys(&new, &kdf).await?;
+                let request = keyring::prepare_password_change_with_keys(
                     &keys,
                     &old_keys,
-                    &new,
+                    kdf,
+                    &new_keys,
                     revoke,
                     &mut rand_core::OsRng,
-                )?;
+                );
                 busy.set(Some("Saving…"));
                 api::set_new_password(request).await
             }
