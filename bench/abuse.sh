@@ -210,7 +210,8 @@ bench_stop_server
 if grep -qiE 'panick|ERROR' "$WORK/server.log"; then
     echo >&2
     echo "Server log (errors):" >&2
-    grep -iE 'panick|ERROR' "$WORK/server.log" | tail -20 >&2
+    # The 503 busy answers (expected) are tower_http's "response failed" lines: leave them out.
+    grep -iE 'panick|ERROR' "$WORK/server.log" | grep -v 'tower_http::trace::on_failure' | head -20 >&2
 fi
 echo "## Server under abuse${LABEL:+ ($LABEL)}"
 echo
