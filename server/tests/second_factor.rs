@@ -122,7 +122,10 @@ async fn totp_is_turned_on_by_a_code_and_then_guards_every_login(backend: Backen
         .json()
         .await
         .unwrap();
-    assert_eq!(status, json!({ "totp": false, "recovery_codes_left": 0 }));
+    assert_eq!(
+        status,
+        json!({ "totp": false, "recovery_codes_left": 0, "email_codes": false })
+    );
 
     // A wrong code does not turn it on.
     let setup: Value = s
@@ -154,7 +157,10 @@ async fn totp_is_turned_on_by_a_code_and_then_guards_every_login(backend: Backen
         .json()
         .await
         .unwrap();
-    assert_eq!(status, json!({ "totp": true, "recovery_codes_left": 10 }));
+    assert_eq!(
+        status,
+        json!({ "totp": true, "recovery_codes_left": 10, "email_codes": false })
+    );
 
     s.advance(Duration::from_secs(30));
     let ticket = password_step(&s, "tara").await;
