@@ -16,7 +16,10 @@ use std::{
 use coffer_app::keyring;
 use coffer_domain::Redacted;
 use coffer_protocol::b64;
-use common::{log::captured_log, session_cookie, users::PASSWORD, Backend, TestServer};
+use common::{
+    challenge_of, log::captured_log, session_cookie, users::PASSWORD, Backend, TestServer,
+    CHALLENGE,
+};
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -26,8 +29,6 @@ on_every_database!(
     a_send_that_fails_goes_out_once_the_mail_server_is_back,
     a_server_that_requires_email_confirms_it_before_the_first_session,
 );
-
-const CHALLENGE: &str = "__Host-coffer_2fa";
 
 /// aiosmtpd on a loopback port, writing every mail it takes into a maildir.
 struct MailSink {
@@ -144,18 +145,6 @@ async fn status(s: &TestServer, cookie: &str) -> Value {
     let res = s.post("/api/email/status", json!({}), Some(cookie)).await;
     assert_eq!(res.status(), StatusCode::OK);
     json_of(res).await
-}
-
-fn challenge_of(res: &Response) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{CHALLENGE}=")))
-        .and_then(|v| v.split(';').next())
-        .and_then(|v| v.split_once('='))
-        .map(|(_, t)| t.to_string())
-        .filter(|t| !t.is_empty())
 }
 
 async fn with_ticket(s: &TestServer, path: &str, ticket: &str, body: Value) -> Response {

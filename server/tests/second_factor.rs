@@ -10,7 +10,7 @@ use std::time::Duration;
 use coffer_app::keyring;
 use coffer_domain::Clock;
 use coffer_protocol::b64;
-use common::{session_cookie, users::PASSWORD, Backend, TestServer};
+use common::{challenge_of, session_cookie, users::PASSWORD, Backend, TestServer, CHALLENGE};
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 use totp_rs::{Algorithm, TOTP};
@@ -22,8 +22,6 @@ on_every_database!(
     turning_it_off_needs_the_password,
     a_reset_with_the_recovery_key_still_asks_for_the_code,
 );
-
-const CHALLENGE: &str = "__Host-coffer_2fa";
 
 /// Reads an RFC 4648 base32 secret as the authenticator app would.
 fn decode_base32(text: &str) -> Vec<u8> {
@@ -70,18 +68,6 @@ async fn turn_on(s: &TestServer, cookie: &str) -> (Vec<u8>, Vec<String>) {
     assert_eq!(res.status(), StatusCode::OK);
     let codes: Vec<String> = res.json().await.unwrap();
     (secret, codes)
-}
-
-fn challenge_of(res: &Response) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{CHALLENGE}=")))
-        .and_then(|v| v.split(';').next())
-        .and_then(|v| v.split_once('='))
-        .map(|(_, t)| t.to_string())
-        .filter(|t| !t.is_empty())
 }
 
 /// The first step: the password proof. Answers the challenge ticket.

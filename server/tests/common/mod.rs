@@ -206,6 +206,22 @@ impl TestServer {
     }
 }
 
+/// The second-factor challenge cookie's name (secure cookies, as the test servers run).
+pub const CHALLENGE: &str = "__Host-coffer_2fa";
+
+/// The ticket a login waiting for a code was given in its challenge cookie, if any.
+pub fn challenge_of(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{CHALLENGE}=")))
+        .and_then(|v| v.split(';').next())
+        .and_then(|v| v.split_once('='))
+        .map(|(_, t)| t.to_string())
+        .filter(|t| !t.is_empty())
+}
+
 /// The session token from a response's Set-Cookie, checking its attributes.
 pub fn session_cookie(res: &Response) -> Option<String> {
     let cookie = res
