@@ -197,21 +197,56 @@ pub async fn open_domain(config: &Config, clock: Arc<dyn Clock>) -> Result<Domai
     .await?)
 }
 
-/// Starts everything but the listener: database, migrations, state, janitor, router.
+/// Starts everything but the listener: database, migrations, state, janitor, outbox, router.
+/// The janitor and the outbox run for as long as the process does.
 pub async fn build(
     config: &Config,
     leptos_options: LeptosOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<Router, StartError> {
+    Ok(build_with_background(config, leptos_options, clock)
+        .await?
+        .0)
+}
+
+/// What `build` does, and the tasks it started beside the router (janitor, outbox), so that
+/// they can be stopped with it (tests stop a whole server and start another on its database).
+pub async fn build_with_background(
+    config: &Config,
+    leptos_options: LeptosOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<(Router, Background), StartError> {
     let domain = open_domain(config, clock).await?;
-    tokio::spawn(Janitor::new(domain.clone()).run_every(config.vault.janitor_interval));
-    if let Some(outbox) = Outbox::new(domain.clone()).map_err(StartError::Other)? {
-        tokio::spawn(outbox.run());
+    let outbox = Outbox::new(domain.clone()).map_err(StartError::Other)?;
+    let mut tasks = vec![tokio::spawn(
+        Janitor::new(domain.clone()).run_every(config.vault.janitor_interval),
+    )];
+    if let Some(outbox) = outbox {
+        tasks.push(tokio::spawn(outbox.run()));
     }
-    Ok(router(
+    let router = router(
         leptos_options,
         domain,
         config.data_dir.clone(),
         config.http.clone(),
-    ))
+    );
+    Ok((router, Background { tasks }))
+}
+
+/// The tasks a server runs beside its router. Dropping this leaves them running.
+pub struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Ends the tasks where they are (as a process that exits would) and waits until they are
+    /// gone.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Email against a real SMTP server on loopback (aiosmtpd, which the test command installs) and
 //! a real Coffer server on SQLite, PostgreSQL and MariaDB: an address confirmed by the code sent
 //! to it, codes by email guarding every login, a send that fails while the mail server is down
-//! and goes out once it is back, a server that requires a confirmed address before the first
-//! session, and neither codes nor addresses in the log (nor codes in the database).
+//! and goes out once it is back, mail queued by a server that then stopped (HTTP side, janitor
+//! and outbox) going out once, at its retry time, from the next server on the same database,
+//! a server that requires a confirmed address before the first session, and neither codes nor
+//! addresses in the log (nor codes in the database).
 
 mod common;
 
@@ -14,7 +16,7 @@ use std::{
 };
 
 use coffer_app::keyring;
-use coffer_domain::Redacted;
+use coffer_domain::{entities::mail_outbox, Redacted};
 use coffer_protocol::b64;
 use common::{
     challenge_of, log::captured_log, session_cookie, users::PASSWORD, Backend, TestServer,
@@ -27,6 +29,7 @@ on_every_database!(
     an_address_is_confirmed_by_the_code_sent_to_it,
     codes_by_email_guard_every_login,
     a_send_that_fails_goes_out_once_the_mail_server_is_back,
+    mail_queued_before_a_restart_goes_out_from_the_next_server,
     a_server_that_requires_email_confirms_it_before_the_first_session,
 );
 
@@ -471,6 +474,90 @@ async fn a_send_that_fails_goes_out_once_the_mail_server_is_back(backend: Backen
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("outbox: not sent: The mail server could not be reached."));
     nowhere(&s, backend, &log, &[code], &[&address]);
+}
+
+/// Waits until the status of the last mail shows `delivery`, and answers the status.
+async fn until_delivery(s: &TestServer, cookie: &str, delivery: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = status(s, cookie).await;
+        if now["last_mail"]["delivery"] == delivery {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "never {delivery}: {now}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn mail_queued_before_a_restart_goes_out_from_the_next_server(backend: Backend) {
+    let log = captured_log("debug");
+    // Server A, while the mail server is down (nothing listens on the port), queues a mail and
+    // fails to send it once.
+    let port = free_port();
+    let a = server(backend, port, false).await;
+    let cookie = a.register_ok("iris", PASSWORD).await;
+    let address = format!("iris.{}@example.com", backend_name(backend));
+    let res = a
+        .post(
+            "/api/email/set",
+            json!({ "address": address }),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let failed = until_delivery(&a, &cookie, "retrying").await;
+    assert_eq!(failed["last_mail"]["attempts"], 1);
+    assert_eq!(failed["last_mail"]["next_try_in_seconds"], 1);
+
+    // A stops altogether: HTTP side, janitor and outbox. Only the database remembers the mail:
+    // with the mail server back and the retry time past, nothing of A sends it (A's outbox
+    // looked every 100 ms).
+    let stopped = a.stop().await;
+    let sink = MailSink::start(port);
+    stopped.clock.advance(Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        sink.mails().is_empty(),
+        "server A still sends after it stopped"
+    );
+    // Server B on the same database, data directory and settings sends it.
+    let b = stopped.start_again().await;
+    let mail = sink.nth(1).await;
+    assert_eq!(recipient(&mail), address);
+    assert!(mail.contains("Subject: Confirm your email address for Coffer"));
+    let after = until_delivery(&b, &cookie, "sent").await;
+    assert_eq!(
+        after["last_mail"]["attempts"], 2,
+        "A's failed try, then B's"
+    );
+    assert!(after["last_mail"].get("error").is_none());
+
+    // Once: past any lease and any wait, B does not send it again, and the queue held one mail.
+    b.advance(Duration::from_secs(3 * 60));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(sink.mails().len(), 1, "the mail went out more than once");
+    let db = b.db().await;
+    let rows = <mail_outbox::Entity as sea_orm::EntityTrait>::find()
+        .all(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].sent_at.is_some() && rows[0].failed_at.is_none());
+    assert_eq!(rows[0].attempts, 2);
+
+    // The code in it, derived under the secrets in the database, confirms the address on B.
+    let code = code_in(&mail);
+    let res = b
+        .post("/api/email/verify", json!({ "code": code }), Some(&cookie))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let confirmed = json_of(res).await;
+    assert_eq!(confirmed["verified"], true);
+    assert_eq!(confirmed["address"], address.as_str());
+
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    nowhere(&b, backend, &log, &[code], &[&address]);
 }
 
 async fn a_server_that_requires_email_confirms_it_before_the_first_session(backend: Backend) {

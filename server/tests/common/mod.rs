@@ -45,6 +45,51 @@ pub struct TestServer {
     pub config: Config,
     _data_dir: tempfile::TempDir,
     _task: tokio::task::JoinHandle<()>,
+    /// Its janitor and outbox.
+    background: coffer_server::Background,
+}
+
+/// What is left of a server after [`TestServer::stop`]: its database, data directory, settings
+/// and clock, for [`StoppedServer::start_again`]. Nothing of the old server runs any more.
+pub struct StoppedServer {
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A client that talks to a test server like the app (no redirects followed).
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A server on `config`'s database, storage and data directory with `clock`, on a fresh
+/// loopback port: its base URL, its HTTP task, and its janitor and outbox.
+async fn serve(
+    config: &Config,
+    clock: Arc<ManualClock>,
+) -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    coffer_server::Background,
+) {
+    let leptos = leptos::config::LeptosOptions::builder()
+        .output_name("coffer")
+        .build();
+    let (router, background) = coffer_server::build_with_background(config, leptos, clock)
+        .await
+        .expect("server builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(coffer_server::serve(
+        listener,
+        router,
+        config.http.clone(),
+        std::future::pending(),
+    ));
+    (base, task, background)
 }
 
 fn admin_url(backend: Backend) -> Option<String> {
@@ -80,6 +125,23 @@ pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> Str
     url.to_string()
 }
 
+impl StoppedServer {
+    /// A new server on this one's database, storage, data directory, settings and clock, on a
+    /// fresh loopback port, with a client of its own.
+    pub async fn start_again(self) -> TestServer {
+        let (base, task, background) = serve(&self.config, self.clock.clone()).await;
+        TestServer {
+            base,
+            http: client(),
+            clock: self.clock,
+            config: self.config,
+            _data_dir: self._data_dir,
+            _task: task,
+            background,
+        }
+    }
+}
+
 impl TestServer {
     /// Starts a server on a fresh database; `tweak` adjusts the config.
     pub async fn start(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
@@ -94,33 +156,13 @@ impl TestServer {
         ])
         .expect("test config is valid");
         tweak(&mut config);
-        let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-        let leptos = leptos::config::LeptosOptions::builder()
-            .output_name("coffer")
-            .build();
-        let router = coffer_server::build(&config, leptos, clock.clone())
-            .await
-            .expect("server builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let http = config.http.clone();
-        let task = tokio::spawn(coffer_server::serve(
-            listener,
-            router,
-            http,
-            std::future::pending(),
-        ));
-        TestServer {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            clock,
+        StoppedServer {
+            clock: Arc::new(ManualClock::new(1_800_000_000_000)),
             config,
             _data_dir: data_dir,
-            _task: task,
         }
+        .start_again()
+        .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -325,42 +367,31 @@ impl TestServer {
         .await
     }
 
-    /// Stops this server abruptly (no shutdown; nothing in memory survives) and starts a new
-    /// one on the same database, storage, data directory and clock, as a restart after a crash.
-    pub async fn restart(mut self) -> TestServer {
+    /// Stops this server abruptly, as a process that dies: its HTTP side (the listener closes,
+    /// the client and its kept-alive connections go) and the tasks beside it (janitor,
+    /// outbox) end where they are, and nothing in memory survives. The database, storage, data
+    /// directory and clock stay.
+    pub async fn stop(self) -> StoppedServer {
         self._task.abort();
-        let _ = (&mut self._task).await;
-        let (base, task) = self.serve_another().await;
-        TestServer {
-            base,
-            _task: task,
-            ..self
+        let _ = self._task.await;
+        self.background.stop().await;
+        StoppedServer {
+            clock: self.clock,
+            config: self.config,
+            _data_dir: self._data_dir,
         }
     }
 
-    /// A new server on this one's database, storage and clock, on a fresh loopback port.
-    async fn serve_another(&self) -> (String, tokio::task::JoinHandle<()>) {
-        let leptos = leptos::config::LeptosOptions::builder()
-            .output_name("coffer")
-            .build();
-        let router = coffer_server::build(&self.config, leptos, self.clock.clone())
-            .await
-            .expect("server builds again");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(coffer_server::serve(
-            listener,
-            router,
-            self.config.http.clone(),
-            std::future::pending(),
-        ));
-        (base, task)
+    /// Stops this server ([`TestServer::stop`]) and starts a new one on the same database,
+    /// storage, data directory and clock, as a restart after a crash.
+    pub async fn restart(self) -> TestServer {
+        self.stop().await.start_again().await
     }
 
     /// A second instance on the same database, storage and clock, beside this one (as several
     /// stateless instances run at scale). It shares nothing in memory with this one.
     pub async fn another_instance(&self) -> TestServer {
-        let (base, task) = self.serve_another().await;
+        let (base, task, background) = serve(&self.config, self.clock.clone()).await;
         TestServer {
             base,
             http: self.http.clone(),
@@ -368,6 +399,7 @@ impl TestServer {
             config: self.config.clone(),
             _data_dir: tempfile::tempdir().unwrap(),
             _task: task,
+            background,
         }
     }
 
