@@ -76,8 +76,54 @@ fn fields(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The inputs of the device-key (0x0F) vectors: the chain's account key in format v2 under a
+/// non-ASCII canonical name, and another account's key in format v1.
+fn device_key_inputs(r: &mut impl RngCore, chain: &ChainVector) -> Vec<DeviceKeyVector> {
+    let v2 = DeviceKeyVector {
+        account_key: chain.account_key.clone(),
+        unlock_key: random_hex(r, 32),
+        username: "zoë.müller_日本".into(),
+        format: 2,
+        nonce: random_hex(r, 12),
+        ..Default::default()
+    };
+    let v1 = DeviceKeyVector {
+        account_key: random_hex(r, 32),
+        unlock_key: random_hex(r, 32),
+        username: "alice".into(),
+        format: 1,
+        nonce: random_hex(r, 12),
+        ..Default::default()
+    };
+    vec![v2, v1]
+}
+
+/// A 0x0F sealed exactly as docs/CRYPTO.md §2.5 says, but with any plaintext (here: a format
+/// byte the crate never writes, or none), so only a check after decryption can refuse it.
+fn device_seal_with_plaintext(d: &DeviceKeyVector, plaintext: &[u8]) -> String {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let key: [u8; 32] = unhex(&d.unlock_key).try_into().unwrap();
+    let nonce = unhex(&d.nonce);
+    let aad = [
+        b"coffer/v2/account-key/device" as &[u8],
+        &[0x0F],
+        d.username.as_bytes(),
+    ]
+    .concat();
+    let ct = aes_gcm::Aes256Gcm::new((&key).into())
+        .encrypt(
+            nonce.as_slice().into(),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .unwrap();
+    hex::encode([&[0x0F], &nonce[..], &ct[..]].concat())
+}
+
 /// The tampering cases, each with the error it must give.
-fn negatives(c: &ChainVector) -> Vec<(NegativeVector, &'static str)> {
+fn negatives(c: &ChainVector, devices: &[DeviceKeyVector]) -> Vec<(NegativeVector, &'static str)> {
     let mut out = Vec::new();
     let mut add = |name: &str, check: &str, f: BTreeMap<String, String>, error: &'static str| {
         out.push((
@@ -585,6 +631,113 @@ fn negatives(c: &ChainVector) -> Vec<(NegativeVector, &'static str)> {
         "Malformed",
     );
 
+    // The account key sealed for a device (0x0F).
+    let device = |unlock: &str, username: &str, sealed: &str| {
+        fields(&[
+            ("unlock_key", unlock.to_string()),
+            ("username", username.to_string()),
+            ("sealed", sealed.to_string()),
+        ])
+    };
+    for d in devices {
+        add(
+            &format!("device key: genuine (format {})", d.format),
+            "device_key",
+            device(&d.unlock_key, &d.username, &d.sealed),
+            "ok",
+        );
+    }
+    let d = &devices[0];
+    add(
+        "device key: another session's unlock key",
+        "device_key",
+        device(&devices[1].unlock_key, &d.username, &d.sealed),
+        "Decrypt",
+    );
+    add(
+        "device key: opened for another account's name",
+        "device_key",
+        device(&d.unlock_key, &devices[1].username, &d.sealed),
+        "Decrypt",
+    );
+    add(
+        "device key: the name in its display form (upper case), not the canonical one",
+        "device_key",
+        device(&d.unlock_key, "Zoë.Müller_日本", &d.sealed),
+        "Decrypt",
+    );
+    add(
+        "device key: the name decomposed (not NFKC), not the canonical one",
+        "device_key",
+        device(&d.unlock_key, "zoe\u{308}.mu\u{308}ller_日本", &d.sealed),
+        "Decrypt",
+    );
+    for (what, at) in [("nonce", 5), ("ciphertext", 20), ("GCM tag", 61)] {
+        let mut flipped = unhex(&d.sealed);
+        flipped[at] ^= 1;
+        add(
+            &format!("device key: one bit flipped in the {what}"),
+            "device_key",
+            device(&d.unlock_key, &d.username, &hex::encode(flipped)),
+            "Decrypt",
+        );
+    }
+    let mut relabelled = unhex(&d.sealed);
+    relabelled[0] = 0x0B;
+    add(
+        "device key: tag relabelled 0x0B (the password seal's)",
+        "device_key",
+        device(&d.unlock_key, &d.username, &hex::encode(relabelled)),
+        "UnsupportedVersion",
+    );
+    add(
+        "device key: the account key sealed under the password (0x0B) in its place",
+        "device_key",
+        device(&d.unlock_key, &d.username, &c.sealed_account_key),
+        "UnsupportedVersion",
+    );
+    add(
+        "device key: one byte short",
+        "device_key",
+        device(&d.unlock_key, &d.username, &d.sealed[..122]),
+        "Malformed",
+    );
+    add(
+        "device key: one byte after the tag",
+        "device_key",
+        device(&d.unlock_key, &d.username, &format!("{}00", d.sealed)),
+        "Malformed",
+    );
+    add(
+        "device key: empty",
+        "device_key",
+        device(&d.unlock_key, &d.username, ""),
+        "Malformed",
+    );
+    for format in [0u8, 3] {
+        let plaintext = [&[format], &unhex(&d.account_key)[..]].concat();
+        add(
+            &format!("device key: format byte {format}, sealed under the right key and name"),
+            "device_key",
+            device(
+                &d.unlock_key,
+                &d.username,
+                &device_seal_with_plaintext(d, &plaintext),
+            ),
+            "Malformed",
+        );
+    }
+    add(
+        "device key: a 32-byte plaintext (no format byte) sealed under the right key and name",
+        "device_key",
+        device(
+            &d.unlock_key,
+            &d.username,
+            &device_seal_with_plaintext(d, &unhex(&d.account_key)),
+        ),
+        "Malformed",
+    );
+
     // Text forms.
     let text = |t: &str| fields(&[("text", t.to_string())]);
     let frag = &c.link_fragment;
@@ -743,7 +896,12 @@ fn fresh() -> VectorsV2 {
         nonce: random_hex(r, 12),
         ..Default::default()
     })];
-    let negative = negatives(&chain)
+    // Drawn from their own generator too, after everything above.
+    let device_key: Vec<DeviceKeyVector> = device_key_inputs(&mut common::rng(0xC4), &chain)
+        .iter()
+        .map(compute_device_key)
+        .collect();
+    let negative = negatives(&chain, &device_key)
         .into_iter()
         .map(|(v, intended)| {
             let got = run_negative(&v);
@@ -785,6 +943,7 @@ fn fresh() -> VectorsV2 {
         contact_v1,
         negative,
         safe_names,
+        device_key,
     }
 }
 
@@ -808,4 +967,41 @@ fn golden_vectors_v2_fail_when_a_blob_byte_changes() {
     slot.push(if last == '0' { '1' } else { '0' });
     let recomputed = compute_all(&v);
     assert_ne!(recomputed.chain, v.chain);
+}
+
+/// The device-key (0x0F) vectors and the account proof: one changed byte in the committed bytes
+/// is seen by the recomputation, by the spec implementation, and (for the blob) by the crate's
+/// own opening, which refuses it.
+#[test]
+fn golden_vectors_v2_fail_when_a_device_seal_or_proof_byte_changes() {
+    let v: VectorsV2 = serde_json::from_str(VECTORS_V2_JSON).unwrap();
+    let flip = |s: &str, at: usize| {
+        let mut b = unhex(s);
+        b[at] ^= 0x01;
+        hex::encode(b)
+    };
+
+    let mut proof = v.clone();
+    proof.chain[0].account_proof = flip(&proof.chain[0].account_proof, 31);
+    assert_ne!(compute_chain(&proof.chain[0]), proof.chain[0]);
+    let spec_refuses = std::panic::catch_unwind(|| common::spec::check_chain(&proof.chain[0]));
+    assert!(spec_refuses.is_err(), "spec accepted a changed proof");
+
+    for at in [0, 1, 13, 45, 46, 61] {
+        let mut device = v.clone();
+        device.device_key[0].sealed = flip(&device.device_key[0].sealed, at);
+        let d = &device.device_key[0];
+        assert_ne!(&compute_device_key(d), d);
+        let unlock: [u8; 32] = unhex(&d.unlock_key).try_into().unwrap();
+        let refused = AccountKey::open_for_device(&unlock, &d.username, &unhex(&d.sealed));
+        let want = if at == 0 {
+            Error::UnsupportedVersion
+        } else {
+            Error::Decrypt
+        };
+        assert_eq!(refused.err(), Some(want), "byte {at} flipped");
+        let d = d.clone();
+        let spec_refuses = std::panic::catch_unwind(|| common::spec::check_device_key(&d));
+        assert!(spec_refuses.is_err(), "spec accepted byte {at} flipped");
+    }
 }

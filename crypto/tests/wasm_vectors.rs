@@ -1,6 +1,7 @@
 //! The golden vectors, checked in Wasm (Node by default):
 //! `cargo test -p coffer-crypto --target wasm32-unknown-unknown`: the v1 vectors and the v2
-//! vectors, each also opened by the independent spec implementation (`common/spec.rs`).
+//! vectors (with the account proof and the device-kept account key, blob 0x0F), each also opened
+//! by the independent spec implementation (`common/spec.rs`).
 #![cfg(target_arch = "wasm32")]
 
 mod common;

@@ -13,7 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::pattern;
 use super::vectors::{unhex, Params};
-use super::vectors_v2::{ChainVector, ContactV1Vector};
+use super::vectors_v2::{ChainVector, ContactV1Vector, DeviceKeyVector};
 
 /// HKDF-SHA256 with no salt and one info string, 32 bytes.
 pub fn hkdf(ikm: &[u8], info: &[u8]) -> [u8; 32] {
@@ -183,6 +183,11 @@ pub fn check_chain(v: &ChainVector) {
         &sealed,
     );
     assert_eq!(opened, account_key);
+
+    // The account proof (§2.4): HKDF of the account key under its own label, not the key.
+    let proof = hkdf(&account_key, b"coffer/v2/account-proof");
+    assert_eq!(hex::encode(proof), v.account_proof);
+    assert_ne!(&proof[..], &account_key[..]);
 
     // Identity key (§3, §4 0x03).
     let public = public_key_of(&unhex(&v.identity_scalar));
@@ -418,4 +423,32 @@ pub fn check_contact(v: &ContactV1Vector) {
     );
     assert_eq!(record[..65], public_key_of(&unhex(&v.contact_scalar))[..]);
     assert_eq!(record[65], u8::from(v.verified));
+}
+
+/// §2.5, §4 0x0F: the account key kept on a device, under the session's unlock key, bound to the
+/// account's canonical username; the plaintext is the format byte, then the key.
+pub fn check_device_key(v: &DeviceKeyVector) {
+    let canonical: String = v
+        .username
+        .trim()
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .collect();
+    assert_eq!(
+        v.username, canonical,
+        "the vector's username is canonical (§2.3)"
+    );
+    let sealed = unhex(&v.sealed);
+    assert_eq!(sealed.len(), 62);
+    let unlock_key: [u8; 32] = unhex(&v.unlock_key).try_into().unwrap();
+    assert_eq!(hex::encode(&sealed[1..13]), v.nonce);
+    let plaintext = open_box(
+        &unlock_key,
+        0x0F,
+        b"coffer/v2/account-key/device",
+        v.username.as_bytes(),
+        &sealed,
+    );
+    assert!(v.format == 1 || v.format == 2);
+    assert_eq!(plaintext, cat(&[&[v.format], &unhex(&v.account_key)]));
 }

@@ -1,7 +1,8 @@
 //! Coffer format v2 golden vectors (tests/vectors/coffer_v2.json): the whole chain from a
 //! password to a shared file with every intermediate key, Argon2id at the default parameters
 //! and with more lanes, the v1 contact record, negative vectors that pin the error of each
-//! tampering case, and the file-name rule.
+//! tampering case, the file-name rule, the account key sealed for a device that stays unlocked
+//! (blob 0x0F) and the account proof (in the chain).
 //!
 //! Two independent checks run over them (natively and in Wasm):
 //! * this crate recomputes every output from the recorded inputs, byte for byte;
@@ -29,6 +30,7 @@ pub struct VectorsV2 {
     pub contact_v1: Vec<ContactV1Vector>,
     pub negative: Vec<NegativeVector>,
     pub safe_names: Vec<SafeNameVector>,
+    pub device_key: Vec<DeviceKeyVector>,
 }
 
 /// One account, one file, one share, one link: inputs first, then every derived value.
@@ -77,6 +79,8 @@ pub struct ChainVector {
     pub recovery_display: String,
     pub recovery_kek: String,
     pub sealed_account_key_recovery: String,
+    /// docs/CRYPTO.md §2.4: HKDF-SHA256(account_key, info "coffer/v2/account-proof").
+    pub account_proof: String,
     pub identity_public_key: String,
     pub fingerprint: String,
     pub identity_kek: String,
@@ -132,14 +136,29 @@ pub struct ContactV1Vector {
     pub sealed: String,
 }
 
+/// The account key sealed for a device that stays unlocked (docs/CRYPTO.md §2.5, blob 0x0F).
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Default)]
+pub struct DeviceKeyVector {
+    pub account_key: String,
+    /// The session's unlock key (32 random bytes from the server).
+    pub unlock_key: String,
+    /// The account's canonical username (trimmed, NFKC, lower case): what is bound, as UTF-8.
+    pub username: String,
+    /// The account's format, sealed inside: 1 (v1 account) or 2 (v2 account).
+    pub format: u8,
+    pub nonce: String,
+    pub sealed: String,
+}
+
 /// A tampered input and the error every implementation must give for it.
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Default)]
 pub struct NegativeVector {
     pub name: String,
     /// Which operation: stream, owner_slot, version_record, grant, account_record, link_seal,
-    /// fragment, recovery, key_export.
+    /// device_key, fragment, recovery, key_export.
     pub check: String,
-    /// Hex fields, except the text inputs of fragment/recovery/key_export (`text`).
+    /// Hex fields, except the text inputs of fragment/recovery/key_export (`text`) and the
+    /// username of device_key (`username`, UTF-8 as is).
     pub fields: BTreeMap<String, String>,
     /// The `coffer_crypto::Error` variant, or "ok" for inputs that must be accepted.
     pub error: String,
@@ -302,6 +321,7 @@ pub fn compute_chain(v: &ChainVector) -> ChainVector {
             AccountFormat::V2,
             &mut replay(&v.nonce_recovery),
         )),
+        account_proof: hx(*account.proof()),
         identity_public_key: hx(identity.public_key().to_bytes()),
         fingerprint: identity.public_key().fingerprint(),
         identity_kek: hx(s.identity_kek),
@@ -361,6 +381,51 @@ pub fn compute_contact(v: &ContactV1Vector) -> ContactV1Vector {
         sealed: hx(sealed),
         ..v.clone()
     }
+}
+
+pub fn account_format_of(format: u8) -> AccountFormat {
+    match format {
+        1 => AccountFormat::V1,
+        2 => AccountFormat::V2,
+        other => panic!("account format {other} in a vector"),
+    }
+}
+
+pub fn compute_device_key(v: &DeviceKeyVector) -> DeviceKeyVector {
+    let sealed = account_key_of(&v.account_key).seal_for_device(
+        &arr(&v.unlock_key),
+        &v.username,
+        account_format_of(v.format),
+        &mut replay(&v.nonce),
+    );
+    DeviceKeyVector {
+        sealed: hx(sealed),
+        ..v.clone()
+    }
+}
+
+/// Opens a committed 0x0F with this crate and checks what comes out: the format, and the very
+/// account key (re-sealed with the recorded nonce it gives the committed bytes; its proof is
+/// the proof of the recorded key).
+pub fn check_device_key_opens(v: &DeviceKeyVector) {
+    let sealed = unhex(&v.sealed);
+    assert_eq!(sealed.len(), blob_len::DEVICE_SEALED_KEY);
+    let (opened, format) =
+        AccountKey::open_for_device(&arr(&v.unlock_key), &v.username, &sealed).unwrap();
+    assert_eq!(format, account_format_of(v.format));
+    assert_eq!(
+        opened.proof()[..],
+        account_key_of(&v.account_key).proof()[..]
+    );
+    assert_eq!(
+        opened.seal_for_device(
+            &arr(&v.unlock_key),
+            &v.username,
+            format,
+            &mut replay(&v.nonce)
+        ),
+        sealed
+    );
 }
 
 pub fn compute_safe_name(v: &SafeNameVector) -> SafeNameVector {
@@ -449,6 +514,14 @@ pub fn run_negative(v: &NegativeVector) -> String {
             )
             .map(|_| ()),
         ),
+        "device_key" => outcome(
+            AccountKey::open_for_device(
+                &bytes(v, "unlock_key").try_into().unwrap(),
+                field(v, "username"),
+                &bytes(v, "sealed"),
+            )
+            .map(|_| ()),
+        ),
         "fragment" => outcome(LinkSecret::from_fragment(field(v, "text")).map(|_| ())),
         "recovery" => outcome(RecoveryKey::parse(field(v, "text")).map(|_| ())),
         "key_export" => outcome(FileKey::import(field(v, "text")).map(|_| ())),
@@ -471,6 +544,7 @@ pub fn compute_all(v: &VectorsV2) -> VectorsV2 {
             })
             .collect(),
         safe_names: v.safe_names.iter().map(compute_safe_name).collect(),
+        device_key: v.device_key.iter().map(compute_device_key).collect(),
     }
 }
 
@@ -478,6 +552,7 @@ pub fn compute_all(v: &VectorsV2) -> VectorsV2 {
 pub fn check_vectors_v2(json: &str) {
     let committed: VectorsV2 = serde_json::from_str(json).expect("v2 vector file parses");
     assert!(!committed.chain.is_empty() && !committed.negative.is_empty());
+    assert!(!committed.device_key.is_empty());
     let recomputed = compute_all(&committed);
     assert_eq!(recomputed.chain, committed.chain, "chain vectors drifted");
     assert_eq!(
@@ -500,5 +575,13 @@ pub fn check_vectors_v2(json: &str) {
     }
     for c in &committed.contact_v1 {
         spec::check_contact(c);
+    }
+    assert_eq!(
+        recomputed.device_key, committed.device_key,
+        "device-key (0x0F) vectors drifted"
+    );
+    for d in &committed.device_key {
+        check_device_key_opens(d);
+        spec::check_device_key(d);
     }
 }
