@@ -47,12 +47,13 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
-    let finish = move |name: String, unlocked: keyring::UnlockedKeys, navigate: &dyn Fn(&str)| {
+    // Unlocks, then (in a task of its own: drawing the vault is the heaviest step) opens the vault.
+    let finish = move |name: String, unlocked: keyring::UnlockedKeys| {
         browser::remember_username(&name);
         password.set(String::new());
         code.set(String::new());
         session.unlock(unlocked);
-        navigate("/vault");
+        browser::yield_to_page()
     };
 
     let on_code = {
@@ -78,6 +79,7 @@ pub fn LoginPage() -> impl IntoView {
                 busy.set(Some("Checking the code…"));
                 let result = async {
                     let bundle = api::login_second_factor(typed).await?;
+                    browser::yield_to_page().await;
                     let unlocked = keyring::unlock(&bundle, &keys)?;
                     send_account_proof_if_needed(&bundle, &keys, &unlocked);
                     if keep.get_untracked() {
@@ -87,11 +89,13 @@ pub fn LoginPage() -> impl IntoView {
                     Ok::<_, AppError>(unlocked)
                 }
                 .await;
+                browser::yield_to_page().await;
                 busy.set(None);
                 match result {
                     Ok(unlocked) => {
                         pending.set_value(None);
-                        finish(name, unlocked, &|to| navigate(to, Default::default()));
+                        finish(name, unlocked).await;
+                        navigate("/vault", Default::default());
                     }
                     Err(e) if e.code() == code::UNAUTHENTICATED => {
                         // The five minutes passed: start again with the password.
@@ -139,6 +143,9 @@ pub fn LoginPage() -> impl IntoView {
                     other => other?,
                 };
                 busy.set(Some("Unlocking your keys…"));
+                // The response's task ends here: unlocking, then drawing the vault, each get
+                // their own task so none of them holds the page for long.
+                browser::yield_to_page().await;
                 let unlocked = keyring::unlock(&bundle, &keys)?;
                 send_account_proof_if_needed(&bundle, &keys, &unlocked);
                 if keep.get_untracked() {
@@ -148,10 +155,12 @@ pub fn LoginPage() -> impl IntoView {
                 Ok::<_, AppError>(Some(unlocked))
             }
             .await;
+            browser::yield_to_page().await;
             busy.set(None);
             match result {
                 Ok(Some(unlocked)) => {
-                    finish(name, unlocked, &|to| navigate(to, Default::default()))
+                    finish(name, unlocked).await;
+                    navigate("/vault", Default::default());
                 }
                 Ok(None) => {
                     password.set(String::new());
@@ -321,6 +330,8 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
                 }),
                 Err(e) => Err(e),
             };
+            // Drawing the unlocked page is a task of its own (see the login form).
+            browser::yield_to_page().await;
             busy.set(None);
             match result {
                 Ok(unlocked) => {

@@ -156,7 +156,12 @@ fn VaultView() -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
-            actions::refresh(vault, session);
+            // The list's first request starts in the next task: drawing the page is enough
+            // for this one (right after a login both together held the page too long).
+            leptos::task::spawn_local(async move {
+                crate::browser::yield_to_page().await;
+                actions::refresh(vault, session);
+            });
             // Files shared to Coffer from another app wait in a local inbox (see public/sw.js).
             let search = web_sys::window()
                 .and_then(|w| w.location().search().ok())
