@@ -107,7 +107,8 @@ curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || { cat "$SERVER_LOG"; 
     cd end2end
     COFFER_E2E_BASE_URL="http://127.0.0.1:${PORT}" COFFER_E2E_SECRETS="$SECRETS" \
         COFFER_E2E_SITE_ROOT="$SITE_ROOT" COFFER_E2E_DATA_DIR="$WORK/data" \
-        COFFER_E2E_MAILDIR="$WORK/mail" COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
+        COFFER_E2E_MAILDIR="$WORK/mail" COFFER_E2E_SMTP_URL="smtp://127.0.0.1:${SMTP_PORT}" \
+        COFFER_E2E_SERVER_BIN="$SERVER_BIN" npx playwright test
 ) 2>&1 | tee "$WORK/playwright.log" || {
     # CI shows only the end of the output: the server's warnings first, then Playwright's own
     # summary (which tests failed, and why) last.

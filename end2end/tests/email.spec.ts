@@ -1,13 +1,14 @@
 // Email in the browser (issue 16), against the suite's server and a real SMTP server on loopback
 // (scripts/test.sh starts aiosmtpd and passes its maildir as COFFER_E2E_MAILDIR): an address
 // confirmed on the Account page with the code mailed to it, codes by email turned on, and a
-// login that asks for the code sent by email. Every code is recorded for the zero-knowledge
+// login that asks for the code sent by email; and a Coffer that requires a confirmed address
+// (COFFER_REQUIRE_EMAIL=true, a server of its own on the same mail server). Every code is recorded for the zero-knowledge
 // check (it must be nowhere in the database, blobs or log).
 import { test, expect, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headerLink, open, recordSecret, register } from './helpers';
-import { required } from './servers';
+import { required, startServer } from './servers';
 
 const run = Date.now().toString(36);
 
@@ -88,4 +89,56 @@ test('an address confirmed by the code sent to it, then codes by email at every 
   await step.getByRole('button', { name: 'Continue' }).click();
   await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
   recordSecret('email code', first);
+});
+
+test('a Coffer that requires email: the new account waits for the code mailed to its address, then the vault opens', async ({ page }) => {
+  test.setTimeout(120_000);
+  const own = await startServer({
+    COFFER_REQUIRE_EMAIL: 'true',
+    COFFER_SMTP_URL: required('COFFER_E2E_SMTP_URL'),
+    COFFER_MAIL_FROM: 'Coffer <coffer@coffer.test>',
+  });
+  try {
+    const name = `req_${run}`;
+    const password = `Required-Harbour-Fern-${run}-✉`;
+    const address = `${name}@example.com`;
+    recordSecret('password', password);
+    await open(page, `${own.base}/register`);
+    await expect(page.getByText('(required: a code sent to it confirms it)')).toBeVisible();
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel(/^E-mail/).fill(address);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Repeat the password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // The account is made, but no session yet: the code step, with the address (partly hidden).
+    const step = page.getByTestId('second-factor');
+    await expect(step).toBeVisible({ timeout: 30_000 });
+    await expect(step.getByTestId('code-step-words')).toContainText('r•••@example.com');
+    const res = await page.request.get(`${own.base}/api/files`);
+    expect(res.status(), 'no session before the address is confirmed').toBe(401);
+    const code = await codeFrom(address, 1);
+    await step.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
+    await step.getByRole('button', { name: 'Continue' }).click();
+    await expect(step.getByRole('alert')).toContainText('not right');
+    await step.getByLabel('Code').fill(code);
+    await step.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByTestId('recovery-key')).toBeVisible({ timeout: 30_000 });
+    recordSecret('recovery key', (await page.getByTestId('recovery-key').textContent())!.trim());
+    await page.getByLabel('I saved my recovery key somewhere safe').check();
+    await page.getByRole('button', { name: 'Continue to my vault' }).click();
+    await expect(page).toHaveURL(/\/vault$/);
+    await expect(page.getByTestId('vault-empty')).toBeVisible({ timeout: 30_000 });
+
+    // Confirmed once is enough: the next login needs the password only.
+    await page.getByRole('button', { name: 'Log out' }).first().click();
+    await expect(page).toHaveURL(/\/login$/);
+    await open(page, `${own.base}/login`);
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(/\/vault$/, { timeout: 30_000 });
+    expect(mailsTo(address)).toHaveLength(1);
+  } finally {
+    own.stop();
+  }
 });
