@@ -422,47 +422,14 @@ async fn codes_by_email_guard_every_login(backend: Backend) {
 
 async fn a_send_that_fails_goes_out_once_the_mail_server_is_back(backend: Backend) {
     let log = captured_log("debug");
-    // Nothing listens on the port yet: the mail server is down.
-    let port = free_port();
-    let s = server(backend, port, false).await;
-    let cookie = s.register_ok("rhea", PASSWORD).await;
-    let address = format!("rhea.{}@example.com", backend_name(backend));
-    let res = s
-        .post(
-            "/api/email/set",
-            json!({ "address": address }),
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    // The first try fails; the user sees that, and that Coffer tries again.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let failed = loop {
-        let now = status(&s, &cookie).await;
-        if now["last_mail"]["delivery"] == "retrying" {
-            break now;
-        }
-        assert!(Instant::now() < deadline, "no failed try: {now}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(failed["last_mail"]["attempts"], 1);
-    assert_eq!(
-        failed["last_mail"]["error"],
-        "The mail server could not be reached."
-    );
-    assert_eq!(failed["last_mail"]["next_try_in_seconds"], 1);
+    let (s, port, cookie, address) = queued_while_the_mail_server_is_down(backend, "rhea").await;
     // It stays queued, across the wait, until the mail server is back.
     let sink = MailSink::start(port);
     assert!(sink.mails().is_empty());
     s.advance(Duration::from_secs(2));
     let mail = sink.nth(1).await;
     assert_eq!(recipient(&mail), address);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while status(&s, &cookie).await["last_mail"]["delivery"] != "sent" {
-        assert!(Instant::now() < deadline, "not marked sent");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let after = status(&s, &cookie).await;
+    let after = until_delivery(&s, &cookie, "sent").await;
     assert_eq!(after["last_mail"]["attempts"], 2);
     assert!(after["last_mail"].get("error").is_none());
     let code = code_in(&mail);
@@ -474,6 +441,35 @@ async fn a_send_that_fails_goes_out_once_the_mail_server_is_back(backend: Backen
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("outbox: not sent: The mail server could not be reached."));
     nowhere(&s, backend, &log, &[code], &[&address]);
+}
+
+/// A server whose mail server is down (nothing listens on the port it is given), a user who
+/// asked it to confirm an address, and the first try failed: the user sees that, and that Coffer
+/// tries again in a second. Answers the server, the mail port, the user's cookie and the address.
+async fn queued_while_the_mail_server_is_down(
+    backend: Backend,
+    name: &str,
+) -> (TestServer, u16, String, String) {
+    let port = free_port();
+    let s = server(backend, port, false).await;
+    let cookie = s.register_ok(name, PASSWORD).await;
+    let address = format!("{name}.{}@example.com", backend_name(backend));
+    let res = s
+        .post(
+            "/api/email/set",
+            json!({ "address": address }),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let failed = until_delivery(&s, &cookie, "retrying").await;
+    assert_eq!(failed["last_mail"]["attempts"], 1);
+    assert_eq!(
+        failed["last_mail"]["error"],
+        "The mail server could not be reached."
+    );
+    assert_eq!(failed["last_mail"]["next_try_in_seconds"], 1);
+    (s, port, cookie, address)
 }
 
 /// Waits until the status of the last mail shows `delivery`, and answers the status.
@@ -491,23 +487,8 @@ async fn until_delivery(s: &TestServer, cookie: &str, delivery: &str) -> Value {
 
 async fn mail_queued_before_a_restart_goes_out_from_the_next_server(backend: Backend) {
     let log = captured_log("debug");
-    // Server A, while the mail server is down (nothing listens on the port), queues a mail and
-    // fails to send it once.
-    let port = free_port();
-    let a = server(backend, port, false).await;
-    let cookie = a.register_ok("iris", PASSWORD).await;
-    let address = format!("iris.{}@example.com", backend_name(backend));
-    let res = a
-        .post(
-            "/api/email/set",
-            json!({ "address": address }),
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let failed = until_delivery(&a, &cookie, "retrying").await;
-    assert_eq!(failed["last_mail"]["attempts"], 1);
-    assert_eq!(failed["last_mail"]["next_try_in_seconds"], 1);
+    // Server A, while the mail server is down, queues a mail and fails to send it once.
+    let (a, port, cookie, address) = queued_while_the_mail_server_is_down(backend, "iris").await;
 
     // A stops altogether: HTTP side, janitor and outbox. Only the database remembers the mail:
     // with the mail server back and the retry time past, nothing of A sends it (A's outbox
