@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::explain,
-    pages::account::{in_flight, mail_words},
+    pages::forms::{in_flight, mail_words},
     protocol::accounts::{ChallengeInfo, ChallengePurpose},
     session::use_session,
 };

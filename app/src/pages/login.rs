@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use coffer_crypto::PasswordKeys;
 
-use super::code_step::CodeStep;
+use super::{
+    code_step::CodeStep,
+    forms::{asks_code, SubmitRow},
+};
 use crate::{
     api, browser,
-    components::{explain, ErrorMessage},
+    components::explain,
     error::AppError,
     keyring,
     protocol::{
@@ -356,36 +359,4 @@ pub fn UnlockForm(bundle: AccountBundle) -> impl IntoView {
             </form>
         </section>
     }
-}
-
-/// The end of a form: its error, its progress line, and the submit button
-/// (disabled while busy).
-#[component]
-pub fn SubmitRow(
-    error: RwSignal<Option<String>>,
-    busy: RwSignal<Option<&'static str>>,
-    label: &'static str,
-) -> impl IntoView {
-    view! {
-        <ErrorMessage error/>
-        <Progress busy/>
-        <button type="submit" disabled=move || busy.get().is_some()>{label}</button>
-    }
-}
-
-/// A progress line for slow steps.
-#[component]
-pub fn Progress(busy: RwSignal<Option<&'static str>>) -> impl IntoView {
-    view! {
-        <p class="progress" role="status" aria-live="polite" hidden=move || busy.get().is_none()>
-            <span class="spinner" aria-hidden="true"></span>
-            {move || busy.get().unwrap_or_default()}
-        </p>
-    }
-}
-
-/// Whether the server answered that the login waits for a code (a second factor, or a code sent
-/// to the address), its ticket in a cookie.
-pub(crate) fn asks_code(e: &AppError) -> bool {
-    e.code() == code::SECOND_FACTOR_REQUIRED || e.code() == code::EMAIL_VERIFICATION_REQUIRED
 }

@@ -3,6 +3,7 @@
 mod account;
 mod code_step;
 mod decrypt;
+mod forms;
 mod landing;
 mod link;
 mod login;

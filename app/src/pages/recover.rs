@@ -8,8 +8,8 @@ use leptos_meta::Title;
 
 use super::{
     code_step::CodeStep,
-    login::{asks_code, SubmitRow},
-    register::{new_password_problem, RecoveryScreen},
+    forms::{asks_code, new_password_problem, SubmitRow},
+    register::RecoveryScreen,
 };
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{
     code_step::CodeStep,
-    login::{asks_code, SubmitRow},
+    forms::{asks_code, new_password_problem, SubmitRow},
 };
 use crate::{
     api, browser,
@@ -15,9 +15,6 @@ use crate::{
     protocol::validation,
     session::use_session,
 };
-
-/// Lowest zxcvbn score accepted: 0 and 1 are common or trivially guessable.
-const MIN_SCORE: u8 = 2;
 
 /// Create an account: all keys are made in the browser; the recovery key is
 /// shown once, on a screen the user leaves only by saying they saved it (or that they accept
@@ -203,26 +200,6 @@ pub fn RegisterPage() -> impl IntoView {
                 your recovery key can restore access."</p>
         </section>
     }
-}
-
-/// What is wrong with a new password and its repetition, if anything: too short, not the same,
-/// or too easy to guess (zxcvbn, knowing the username).
-pub(crate) fn new_password_problem(
-    password: &str,
-    confirm: &str,
-    username: &str,
-) -> Option<String> {
-    validation::check_password_length(password)
-        .err()
-        .or_else(|| (password != confirm).then(|| "The passwords do not match.".into()))
-        .or_else(
-            || match browser::password_strength(password, &[username, "coffer"]) {
-                Some((score, advice)) if score < MIN_SCORE => {
-                    Some(format!("This password is too easy to guess. {advice}"))
-                }
-                _ => None,
-            },
-        )
 }
 
 /// The recovery key, shown once: copy, download or print it, then say it is saved. Until then

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api, browser,
     components::{explain, ErrorMessage},
-    pages::login::Progress,
+    pages::forms::Progress,
     session::use_session,
 };
 

@@ -8,40 +8,12 @@ use crate::{
     api,
     components::{explain, ErrorMessage},
     error::AppError,
-    pages::login::Progress,
-    protocol::accounts::{EmailStatus, MailDelivery, MailState},
+    pages::forms::{in_flight, mail_words, Progress},
+    protocol::accounts::EmailStatus,
     session::use_session,
 };
 
 use super::two_step::RecoveryCodes;
-
-/// What the last mail's state says to the user.
-pub(crate) fn mail_words(mail: &MailState) -> String {
-    match mail.delivery {
-        MailDelivery::Queued => "Sending the code…".into(),
-        MailDelivery::Sent => "Code sent. It is good for 15 minutes.".into(),
-        MailDelivery::Retrying => format!(
-            "Not sent yet: {} Coffer tries again{}.",
-            mail.error
-                .as_deref()
-                .unwrap_or("the mail server did not take it."),
-            mail.next_try_in_seconds
-                .map(|s| format!(" in {s} s"))
-                .unwrap_or_default()
-        ),
-        MailDelivery::Failed => format!(
-            "The code could not be sent: {} Ask for a new one.",
-            mail.error
-                .as_deref()
-                .unwrap_or("the mail server did not take it.")
-        ),
-    }
-}
-
-/// Whether the mail is still on its way (worth asking again soon).
-pub(crate) fn in_flight(mail: Option<&MailState>) -> bool {
-    mail.is_some_and(|m| matches!(m.delivery, MailDelivery::Queued | MailDelivery::Retrying))
-}
 
 #[component]
 pub(super) fn Email() -> impl IntoView {

@@ -4,8 +4,6 @@ mod password;
 mod sessions;
 mod two_step;
 
-pub(crate) use email::{in_flight, mail_words};
-
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 

@@ -8,7 +8,7 @@ use crate::{
     components::{explain, ErrorMessage},
     error::AppError,
     keyring,
-    pages::{login::Progress, register::new_password_problem},
+    pages::forms::{new_password_problem, Progress},
     protocol::validation,
     session::use_session,
 };

@@ -7,7 +7,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use crate::{
     api, browser,
     components::{explain, CopyButton, ErrorMessage},
-    pages::login::Progress,
+    pages::forms::Progress,
     protocol::accounts::TotpSetup,
     session::use_session,
 };
