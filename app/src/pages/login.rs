@@ -50,13 +50,13 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
-    // Unlocks, then (in a task of its own: drawing the vault is the heaviest step) opens the vault.
+    // Unlocks; the caller then opens the vault in a task of its own (drawing it is the
+    // heaviest step).
     let finish = move |name: String, unlocked: keyring::UnlockedKeys| {
         browser::remember_username(&name);
         password.set(String::new());
         code.set(String::new());
         session.unlock(unlocked);
-        browser::yield_to_page()
     };
 
     let on_code = {
@@ -97,7 +97,8 @@ pub fn LoginPage() -> impl IntoView {
                 match result {
                     Ok(unlocked) => {
                         pending.set_value(None);
-                        finish(name, unlocked).await;
+                        finish(name, unlocked);
+                        browser::yield_to_page().await;
                         navigate("/vault", Default::default());
                     }
                     Err(e) if e.code() == code::UNAUTHENTICATED => {
@@ -162,7 +163,8 @@ pub fn LoginPage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(Some(unlocked)) => {
-                    finish(name, unlocked).await;
+                    finish(name, unlocked);
+                    browser::yield_to_page().await;
                     navigate("/vault", Default::default());
                 }
                 Ok(None) => {
