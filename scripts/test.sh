@@ -6,8 +6,9 @@
 #      script started it)
 #   3. native tests: crypto, protocol, domain (rules on in-memory SQLite), app (with the server
 #      side), migrations, server integration tests
-#      against SQLite, PostgreSQL and MariaDB (fresh databases per test); the vault tests also
-#      with S3 storage (a fresh bucket per test)
+#      against SQLite, PostgreSQL and MariaDB (fresh databases per test, named after the run
+#      and dropped in the background when it ends); the vault tests also with S3 storage (a
+#      fresh bucket per test)
 #   4. the crypto golden vectors again, compiled to Wasm (wasm-bindgen-test in Node)
 #   5. cargo leptos build (debug), a real server on a free loopback port, Playwright in Debian's
 #      headless Chromium against it; the "malicious server" suite edits that server's database
@@ -44,6 +45,14 @@ step "starting PostgreSQL and MariaDB"
 eval "$(scripts/start-databases.sh)"
 [ -n "${COFFER_TEST_POSTGRES_URL:-}" ] && [ -n "${COFFER_TEST_MYSQL_URL:-}" ] \
     || die "start-databases.sh did not export the database URLs"
+# This run's test databases share a name prefix; when the run ends they are dropped in the
+# background (PostgreSQL checkpoints on every DROP DATABASE: minutes for a whole run's).
+export COFFER_TEST_DB_PREFIX="coffer_test_r$(date +%s)_$$_"
+drop_databases() {
+    setsid nohup scripts/drop-test-databases.sh "$COFFER_TEST_DB_PREFIX" \
+        >"/tmp/${COFFER_TEST_DB_PREFIX}drop.log" 2>&1 </dev/null &
+}
+trap drop_databases EXIT
 
 step "starting the S3 API server (moto)"
 S3_PIDFILE=/tmp/coffer-moto-9000.pid
@@ -52,7 +61,7 @@ curl -fsS --max-time 2 http://127.0.0.1:9000/ 2>/dev/null | grep -q ListAllMyBuc
 eval "$(scripts/start-s3.sh)"
 [ -n "${COFFER_TEST_S3_ENDPOINT:-}" ] || die "start-s3.sh did not export the S3 endpoint"
 stop_s3() { if [ "$S3_WAS_RUNNING" = false ] && [ -f "$S3_PIDFILE" ]; then kill "$(cat "$S3_PIDFILE")" 2>/dev/null || true; fi; }
-trap stop_s3 EXIT
+trap 'stop_s3; drop_databases' EXIT
 
 step "native tests (crypto, app, migrations, server on SQLite + PostgreSQL + MariaDB)"
 cargo test -p coffer-crypto -p coffer-protocol -p coffer-domain -p coffer-migration -p coffer-server
@@ -95,7 +104,7 @@ LEPTOS_SITE_ROOT="$SITE_ROOT" COFFER_BIND="127.0.0.1:${PORT}" COFFER_DATA_DIR="$
     COFFER_SMTP_URL="smtp://127.0.0.1:${SMTP_PORT}" COFFER_MAIL_FROM="Coffer <coffer@coffer.test>" \
     "$SERVER_BIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
-cleanup() { kill "$SERVER_PID" "$SMTP_PID" 2>/dev/null || true; stop_s3; }
+cleanup() { kill "$SERVER_PID" "$SMTP_PID" 2>/dev/null || true; stop_s3; drop_databases; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1 && break

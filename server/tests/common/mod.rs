@@ -107,12 +107,31 @@ fn admin_url(backend: Backend) -> Option<String> {
     }))
 }
 
+/// The start of every test database's name: `COFFER_TEST_DB_PREFIX` when set (scripts/test.sh
+/// gives each run its own, and drops that run's databases when it ends), else `coffer_test_`.
+/// Either way it starts with `coffer_test_`, the only names the test role may create.
+fn database_prefix() -> String {
+    let prefix = std::env::var("COFFER_TEST_DB_PREFIX").unwrap_or_default();
+    if prefix.is_empty() {
+        return "coffer_test_".into();
+    }
+    let plain = prefix
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    assert!(
+        prefix.starts_with("coffer_test_") && plain && prefix.len() <= 40,
+        "COFFER_TEST_DB_PREFIX must start with coffer_test_ and hold only a-z, 0-9 and _ \
+         (at most 40 characters), not {prefix:?}"
+    );
+    prefix
+}
+
 /// Creates a fresh, uniquely named database and returns its URL.
 pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> String {
     let Some(admin) = admin_url(backend) else {
         return format!("sqlite://{}?mode=rwc", data_dir.join("coffer.db").display());
     };
-    let name = format!("coffer_test_{:016x}", rand::random::<u64>());
+    let name = format!("{}{:016x}", database_prefix(), rand::random::<u64>());
     let db = sea_orm::Database::connect(admin.as_str())
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {backend:?} admin URL: {e}"));
