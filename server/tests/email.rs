@@ -168,15 +168,19 @@ async fn auth_key(s: &TestServer, cookie: &str) -> String {
     b64::encode(keys.auth_key().as_bytes())
 }
 
+/// Asks the server to mail a confirmation code to `address` (any text: the server judges it).
+async fn set_address(s: &TestServer, cookie: &str, address: &str) -> Response {
+    s.post(
+        "/api/email/set",
+        json!({ "address": address }),
+        Some(cookie),
+    )
+    .await
+}
+
 /// Sets `address` and confirms it with the code mailed to it (mail number `n` in the sink).
 async fn confirm(s: &TestServer, sink: &MailSink, cookie: &str, address: &str, n: usize) {
-    let res = s
-        .post(
-            "/api/email/set",
-            json!({ "address": address }),
-            Some(cookie),
-        )
-        .await;
+    let res = set_address(s, cookie, address).await;
     assert_eq!(res.status(), StatusCode::OK);
     let code = code_in(&sink.nth(n).await);
     let res = s
@@ -217,21 +221,9 @@ async fn an_address_is_confirmed_by_the_code_sent_to_it(backend: Backend) {
     assert_eq!(before["verified"], false);
 
     let address = format!("mira.{}@example.com", backend_name(backend));
-    let res = s
-        .post(
-            "/api/email/set",
-            json!({ "address": "not an address" }),
-            Some(&cookie),
-        )
-        .await;
+    let res = set_address(&s, &cookie, "not an address").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = s
-        .post(
-            "/api/email/set",
-            json!({ "address": address }),
-            Some(&cookie),
-        )
-        .await;
+    let res = set_address(&s, &cookie, &address).await;
     assert_eq!(res.status(), StatusCode::OK);
     let mail = sink.nth(1).await;
     assert_eq!(recipient(&mail), address);
@@ -257,9 +249,7 @@ async fn an_address_is_confirmed_by_the_code_sent_to_it(backend: Backend) {
     // A new address starts over: unconfirmed until its own code comes back; the old code is
     // spent.
     let other = format!("mira2.{}@example.com", backend_name(backend));
-    let res = s
-        .post("/api/email/set", json!({ "address": other }), Some(&cookie))
-        .await;
+    let res = set_address(&s, &cookie, &other).await;
     assert_eq!(json_of(res).await["verified"], false);
     let res = s
         .post("/api/email/verify", json!({ "code": code }), Some(&cookie))
@@ -454,13 +444,7 @@ async fn queued_while_the_mail_server_is_down(
     let s = server(backend, port, false).await;
     let cookie = s.register_ok(name, PASSWORD).await;
     let address = format!("{name}.{}@example.com", backend_name(backend));
-    let res = s
-        .post(
-            "/api/email/set",
-            json!({ "address": address }),
-            Some(&cookie),
-        )
-        .await;
+    let res = set_address(&s, &cookie, &address).await;
     assert_eq!(res.status(), StatusCode::OK);
     let failed = until_delivery(&s, &cookie, "retrying").await;
     assert_eq!(failed["last_mail"]["attempts"], 1);
